@@ -1,0 +1,1 @@
+"""Accounts and roles: staff with passwords, litigants and agents with phone codes and tokens."""

@@ -1,0 +1,142 @@
+"""The OpenAPI 3.1 document, built from the declared operations, and its docs page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, render_template
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from court.api.models import ErrorResponse
+from court.api.routing import ApiBlueprint, Operation
+
+_ERROR_TEXT = {
+    400: "Malformed request",
+    401: "Not signed in, or the token is invalid, expired or revoked",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflicts with the current state, or Idempotency-Key reused with another body",
+    415: "Body is not JSON",
+    422: "Unknown fields, wrong types or values that break a rule",
+    429: "Rate limited; see Retry-After",
+}
+
+
+def build_openapi(api: ApiBlueprint, *, title: str, version: str) -> dict[str, Any]:
+    """Return the OpenAPI 3.1 document for every operation registered on ``api``."""
+    models: list[tuple[type[BaseModel], Any]] = [(ErrorResponse, "serialization")]
+    for op in api.operations:
+        if op.body is not None:
+            models.append((op.body, "validation"))
+        if op.response is not None:
+            models.append((op.response, "serialization"))
+    refs, defs = models_json_schema(
+        list(dict.fromkeys(models)), ref_template="#/components/schemas/{model}"
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for op in api.operations:
+        paths.setdefault(api.prefix + op.openapi_path, {})[op.method.lower()] = _operation(
+            op, refs
+        )
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": title,
+            "version": version,
+            "description": (
+                "Mini-app API of the mobile micro-court. Errors are "
+                '{"error": {"code", "message", "details"}}; messages are Chinese unless '
+                "Accept-Language prefers English. State-changing calls honour Idempotency-Key."
+            ),
+        },
+        "paths": paths,
+        "components": {
+            "schemas": defs.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "operationId": op.name,
+        "summary": op.summary,
+        "tags": list(op.tags),
+        "parameters": [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in op.path_params
+        ],
+        "responses": {},
+    }
+    if op.description:
+        doc["description"] = op.description
+    if op.roles is not None:
+        doc["security"] = [{"bearer": []}]
+        if op.roles:
+            doc["description"] = (doc.get("description", "") + f"\n\nRoles: {', '.join(op.roles)}.").strip()
+    if op.query is not None:
+        schema = op.query.model_json_schema()
+        required = set(schema.get("required", []))
+        for name, prop in schema.get("properties", {}).items():
+            doc["parameters"].append(
+                {"name": name, "in": "query", "required": name in required, "schema": prop}
+            )
+    if op.idempotent:
+        doc["parameters"].append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 255},
+                "description": "Same key and body: the stored response. Other body: 409.",
+            }
+        )
+    if op.body is not None:
+        doc["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
+        }
+    if op.response is not None:
+        doc["responses"][str(op.status)] = {
+            "description": "OK",
+            "content": {"application/json": {"schema": refs[(op.response, "serialization")]}},
+        }
+    else:
+        doc["responses"][str(op.status)] = {"description": "Done"}
+    statuses = set(op.errors)
+    if op.body is not None:
+        statuses |= {400, 415, 422}
+    if op.query is not None:
+        statuses.add(422)
+    if op.roles is not None:
+        statuses.add(401)
+    if op.roles:
+        statuses.add(403)
+    if op.idempotent:
+        statuses.add(409)
+    error_ref = refs[(ErrorResponse, "serialization")]
+    for status in sorted(statuses):
+        doc["responses"][str(status)] = {
+            "description": _ERROR_TEXT.get(status, "Error"),
+            "content": {"application/json": {"schema": error_ref}},
+        }
+    return doc
+
+
+def register_openapi(api: ApiBlueprint, *, title: str, version: str) -> None:
+    """Serve /openapi.json and a self-contained docs page (no outside scripts or fonts)."""
+    cache: dict[str, dict[str, Any]] = {}
+
+    def document() -> dict[str, Any]:
+        if "doc" not in cache:
+            cache["doc"] = build_openapi(api, title=title, version=version)
+        return cache["doc"]
+
+    @api.blueprint.get("/openapi.json")
+    def openapi_json() -> Response:
+        return jsonify(document())
+
+    @api.blueprint.get("/docs")
+    def docs() -> str:
+        return render_template("api_docs.html", doc=document())

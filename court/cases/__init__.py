@@ -1,0 +1,1 @@
+"""Cases and their parties. Filing (issue: filing by photo) fills them in."""

@@ -1,0 +1,79 @@
+"""Cases, their parties, and the legal moves of a case."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from court.db import UTCDateTime, new_id
+from court.history import StateMachine
+
+
+class Procedure(enum.StrEnum):
+    ORDINARY = "ordinary"
+    SIMPLE = "simple"
+    SMALL_CLAIMS = "small_claims"
+    ENFORCEMENT = "enforcement"
+
+
+class CaseState(enum.StrEnum):
+    PRE_FILING = "pre_filing"
+    REGISTERED = "registered"
+    IN_MEDIATION = "in_mediation"
+    IN_TRIAL = "in_trial"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
+CASE_MOVES = StateMachine(
+    "case",
+    {
+        CaseState.PRE_FILING: frozenset({CaseState.REGISTERED, CaseState.CLOSED}),
+        CaseState.REGISTERED: frozenset(
+            {CaseState.IN_MEDIATION, CaseState.IN_TRIAL, CaseState.WITHDRAWN, CaseState.CLOSED}
+        ),
+        CaseState.IN_MEDIATION: frozenset(
+            {CaseState.IN_TRIAL, CaseState.WITHDRAWN, CaseState.CLOSED}
+        ),
+        CaseState.IN_TRIAL: frozenset({CaseState.WITHDRAWN, CaseState.CLOSED}),
+    },
+)
+
+
+class PartyRole(enum.StrEnum):
+    PLAINTIFF = "plaintiff"
+    DEFENDANT = "defendant"
+    THIRD_PARTY = "third_party"
+    APPLICANT = "applicant"
+    RESPONDENT = "respondent"
+    AGENT = "agent"
+
+
+class Case(SQLModel, table=True):
+    id: str = Field(default_factory=new_id, primary_key=True)
+    court_id: str = Field(foreign_key="court.id", index=True)
+    #: e.g. (2026)浙0203民初123号; None until registered.
+    case_number: str | None = Field(default=None, unique=True)
+    title: str
+    cause_id: int | None = Field(default=None, foreign_key="case_cause.id")
+    procedure: str
+    state: str
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
+    registered_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CaseParty(SQLModel, table=True):
+    __tablename__ = "case_party"
+    __table_args__ = (UniqueConstraint("case_id", "account_id", "role", name="uq_case_party"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True)
+    #: The party's account, once the party has one linked to the case.
+    account_id: str | None = Field(default=None, foreign_key="account.id", index=True)
+    role: str
+    name: str
+    #: For an agent: the party represented.
+    represents_id: str | None = Field(default=None, foreign_key="case_party.id")

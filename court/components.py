@@ -1,0 +1,42 @@
+"""The running app's configured components, chosen once in the app factory.
+
+Views fetch them here instead of building their own, so that the choice of backend
+(development stand-in or production service) is made in exactly one place.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from flask import current_app
+
+if TYPE_CHECKING:
+    from court.accounts.interfaces import CodeSender
+    from court.identity.interfaces import IdentityProvider
+    from court.identity.protection import IdNumberProtector
+    from court.settings import Settings
+    from signing.pki import CourtPKI
+
+
+def settings() -> Settings:
+    return cast("Settings", current_app.extensions["court.settings"])
+
+
+def code_sender() -> CodeSender:
+    return cast("CodeSender", current_app.extensions["court.code_sender"])
+
+
+def identity_provider() -> IdentityProvider:
+    return cast("IdentityProvider", current_app.extensions["court.identity_provider"])
+
+
+def id_protector() -> IdNumberProtector:
+    return cast("IdNumberProtector", current_app.extensions["court.id_protector"])
+
+
+def pki() -> CourtPKI:
+    return cast("CourtPKI", current_app.extensions["court.pki"])
+
+
+def otp_key() -> bytes:
+    return cast(bytes, current_app.extensions["court.otp_key"])

@@ -1,0 +1,1 @@
+"""Phone-held signing keys: enrolment by CSR, certificates from the event CA, revocation."""

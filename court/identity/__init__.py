@@ -1,0 +1,1 @@
+"""Real-name identity (R4) and re-verification before online sessions (R5)."""

@@ -1,0 +1,1 @@
+"""Versioned reference data: case causes (案由)."""

@@ -1,0 +1,1 @@
+"""Server-rendered pages for court staff (zh-CN)."""

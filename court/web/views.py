@@ -1,0 +1,118 @@
+"""Staff pages: sign-in, the dashboard of each role, sign-out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from court import components
+from court.accounts.services import sign_in_staff, sign_out_staff
+from court.db import db
+from court.web.auth import SESSION_KEY, current_staff, current_staff_session, load_staff, staff_required
+
+web = Blueprint("web", __name__)
+web.before_request(load_staff)
+
+ROLE_NAMES = {
+    "litigant": "当事人",
+    "agent": "代理人",
+    "clerk": "立案庭书记员",
+    "judge": "法官",
+    "mediator": "调解员",
+    "admin": "系统管理员",
+}
+
+SIGN_IN_ERRORS = {
+    "bad_credentials": "用户名或密码错误。",
+    "locked": "登录失败次数过多，账户已临时锁定，请稍后再试。",
+    "disabled": "账户已停用，请联系系统管理员。",
+}
+
+
+@dataclass
+class Queue:
+    key: str
+    title: str
+    empty: str
+    items: list[str] = field(default_factory=list)
+
+
+#: What each role works on. The queues fill as filing, mediation and hearings land.
+ROLE_QUEUES: dict[str, list[Queue]] = {
+    "clerk": [
+        Queue("filings", "待审核立案", "暂无待审核的立案申请。"),
+        Queue("corrections", "补正中", "暂无等待补正的申请。"),
+    ],
+    "judge": [
+        Queue("cases", "承办案件", "暂无承办案件。"),
+        Queue("hearings", "视频庭审", "暂无排期的视频庭审。"),
+    ],
+    "mediator": [
+        Queue("requests", "调解请求", "暂无新的调解请求。"),
+        Queue("appointments", "预约咨询", "暂无预约。"),
+    ],
+    "admin": [
+        Queue("roster", "调解员名册", "名册管理即将上线。"),
+        Queue("complaints", "投诉", "暂无投诉。"),
+    ],
+}
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow a local path after sign-in (no open redirect)."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("web.dashboard")
+
+
+@web.get("/")
+def index() -> BaseResponse:
+    return redirect(url_for("web.dashboard"))
+
+
+@web.route("/staff/sign-in", methods=["GET", "POST"])
+def sign_in() -> BaseResponse | tuple[str, int] | str:
+    if request.method == "GET":
+        if g.get("staff") is not None:
+            return redirect(url_for("web.dashboard"))
+        return render_template("sign_in.html", next=request.args.get("next"))
+    username = request.form.get("username", "").strip()
+    result = sign_in_staff(
+        db(),
+        components.settings(),
+        username=username,
+        password=request.form.get("password", ""),
+        address=request.remote_addr,
+        user_agent=request.user_agent.string,
+    )
+    if not result.ok:
+        message = SIGN_IN_ERRORS[result.reason or "bad_credentials"]
+        html = render_template(
+            "sign_in.html", error=message, username=username, next=request.form.get("next")
+        )
+        return html, 401
+    session.clear()
+    session[SESSION_KEY] = result.cookie_value
+    session.permanent = True
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@web.post("/staff/sign-out")
+@staff_required()
+def sign_out() -> BaseResponse:
+    sign_out_staff(db(), g.principal.actor(), current_staff_session())
+    session.clear()
+    flash("您已退出登录。", "info")
+    return redirect(url_for("web.sign_in"))
+
+
+@web.get("/staff/")
+@staff_required("clerk", "judge", "mediator", "admin")
+def dashboard() -> str | Response:
+    staff = current_staff()
+    return render_template("dashboard.html", queues=ROLE_QUEUES.get(staff.role, []))

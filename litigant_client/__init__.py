@@ -1,0 +1,161 @@
+"""The reference litigant client: what the mini-app does, in Python.
+
+It keeps a P-256 key (which never leaves it), signs in with a phone code, verifies identity,
+enrols its key by CSR, and signs challenges as RFC 8785 canonical JSON. Tests, benchmarks and
+demonstrations drive the API through it; the mini-app team can read it as the contract.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import rfc8785
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+class ApiError(Exception):
+    def __init__(self, reply: Reply) -> None:
+        self.reply = reply
+        error = reply.body.get("error", {}) if isinstance(reply.body, dict) else {}
+        self.code = error.get("code")
+        super().__init__(f"{reply.status} {self.code}: {error.get('message')}")
+
+
+class Transport(Protocol):
+    def request(
+        self, method: str, path: str, body: Any | None, headers: dict[str, str]
+    ) -> Reply: ...
+
+
+class WsgiTransport:
+    """Talks to a WSGI app in-process (a Flask or Werkzeug test client)."""
+
+    def __init__(self, test_client: Any) -> None:
+        self._client = test_client
+
+    def request(self, method: str, path: str, body: Any | None, headers: dict[str, str]) -> Reply:
+        response = self._client.open(path, method=method, json=body, headers=headers)
+        payload = response.get_json(silent=True) if response.data else None
+        return Reply(response.status_code, payload, dict(response.headers))
+
+
+class HttpTransport:
+    """Talks to a server over HTTP with a keep-alive session (requests)."""
+
+    def __init__(self, base_url: str) -> None:
+        import requests
+
+        self._base = base_url.rstrip("/")
+        self._session = requests.Session()
+
+    def request(self, method: str, path: str, body: Any | None, headers: dict[str, str]) -> Reply:
+        response = self._session.request(
+            method, self._base + path, json=body, headers=headers, timeout=30
+        )
+        payload = response.json() if response.content else None
+        return Reply(response.status_code, payload, dict(response.headers))
+
+
+@dataclass
+class LitigantClient:
+    transport: Transport
+    prefix: str = "/api/v1"
+    access_token: str | None = None
+    refresh_token: str | None = None
+    device_id: str | None = None
+    certificate_pem: str | None = None
+    key: ec.EllipticCurvePrivateKey = field(
+        default_factory=lambda: ec.generate_private_key(ec.SECP256R1())
+    )
+
+    # -- plumbing ------------------------------------------------------------------------
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any | None = None,
+        *,
+        idempotency_key: str | None = None,
+        expect: int | tuple[int, ...] = (200, 201, 202, 204),
+    ) -> Any:
+        headers = {"Accept": "application/json"}
+        if self.access_token:
+            headers["Authorization"] = f"Bearer {self.access_token}"
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        reply = self.transport.request(method, self.prefix + path, body, headers)
+        allowed = (expect,) if isinstance(expect, int) else expect
+        if reply.status not in allowed:
+            raise ApiError(reply)
+        return reply.body
+
+    # -- signing in ----------------------------------------------------------------------
+    def ask_for_code(self, phone: str) -> Any:
+        return self.call("POST", "/auth/otp", {"phone": phone})
+
+    def sign_in(self, phone: str, code: str) -> Any:
+        tokens = self.call("POST", "/auth/token", {"phone": phone, "code": code})
+        self.access_token = tokens["access_token"]
+        self.refresh_token = tokens["refresh_token"]
+        return tokens
+
+    def refresh(self) -> Any:
+        tokens = self.call("POST", "/auth/refresh", {"refresh_token": self.refresh_token})
+        self.access_token = tokens["access_token"]
+        self.refresh_token = tokens["refresh_token"]
+        return tokens
+
+    def verify_identity(self, name: str, id_number: str, kind: str = "natural") -> Any:
+        return self.call(
+            "POST", "/identity", {"kind": kind, "name": name, "id_number": id_number}
+        )
+
+    # -- keys ----------------------------------------------------------------------------
+    def make_csr(self, common_name: str = "ignored by the court") -> str:
+        csr = (
+            x509.CertificateSigningRequestBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+            .sign(self.key, hashes.SHA256())
+        )
+        return csr.public_bytes(serialization.Encoding.PEM).decode()
+
+    def enrol_device(self, label: str = "phone") -> Any:
+        device = self.call("POST", "/devices", {"csr": self.make_csr(), "label": label})
+        self.device_id = device["id"]
+        self.certificate_pem = device["certificate_pem"]
+        return device
+
+    def sign_statement(self, statement: dict[str, Any]) -> str:
+        """Sign the RFC 8785 canonical JSON of ``statement``; return base64 DER."""
+        message = rfc8785.dumps(statement)
+        return base64.b64encode(self.key.sign(message, ec.ECDSA(hashes.SHA256()))).decode()
+
+    def reverify(self, purpose: str) -> Any:
+        """Re-verify identity (R5) by signing a fresh server challenge."""
+        challenge = self.call("POST", "/identity/challenges", {"purpose": purpose})
+        return self.call(
+            "POST",
+            "/identity/reverifications",
+            {
+                "challenge_id": challenge["id"],
+                "device_id": self.device_id,
+                "signature": self.sign_statement(challenge["statement"]),
+            },
+        )
+
+
+def pretty(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2)

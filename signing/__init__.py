@@ -1,0 +1,1 @@
+"""Keys, the court PKI, signatures over submissions and the evidence log. No Flask here."""

@@ -1,0 +1,2 @@
+from court import create_app
+app = create_app()
