@@ -1,2 +1,3 @@
 from court import create_app
+
 app = create_app()

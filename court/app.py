@@ -37,7 +37,9 @@ class CourtFlask(Flask):
 def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     """Build the application from settings (overrides, then environment, then defaults)."""
     settings = config if isinstance(config, Settings) else load_settings(config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     secrets_ = prepare_instance(settings)
 
     app = CourtFlask(__name__, instance_path=str(settings.instance_path.resolve()))
@@ -87,8 +89,10 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from court.api import api
-    from court.api import catalogue  # noqa: F401  (declares every endpoint)
+    from court.api import (
+        api,
+        catalogue,  # noqa: F401  (declares every endpoint)
+    )
     from court.devices.api import pki_blueprint
     from court.web.views import web
 

@@ -87,8 +87,13 @@ def staff_create(
     with unit_of_work(get_engine()) as session:
         court = accounts.get_court_by_code(session, court_code or components.settings().court_code)
         account = accounts.create_staff(
-            session, CLI_ACTOR, username=username, display_name=display_name,
-            role=Role(role), court=court, password=password,
+            session,
+            CLI_ACTOR,
+            username=username,
+            display_name=display_name,
+            role=Role(role),
+            court=court,
+            password=password,
         )
     click.echo(f"created {role} {username} ({account.id})")
 

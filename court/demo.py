@@ -13,14 +13,14 @@ from court.audit import Actor
 from court.cases.models import CASE_MOVES, Case, CaseParty, CaseState, PartyRole, Procedure
 from court.db import utcnow
 from court.identity.interfaces import IdentityKind
-from court.identity.protection import IdNumberProtector, mask_id_number
 from court.identity.models import IdType, Person
+from court.identity.protection import IdNumberProtector, mask_id_number
 from court.identity.validators import resident_id_check_character
 from court.instance import InstanceSecrets
 from court.reference.models import CaseCause
 from court.settings import Settings
 
-DEMO_PASSWORD = "demo-password-2026"
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 (printed by make run, demo only)
 DEMO_PHONE = "13800138000"
 #: (username, name, role)
 DEMO_STAFF = (
@@ -46,8 +46,13 @@ def seed_demo(session: Session, settings: Settings, secrets: InstanceSecrets) ->
         exists = session.exec(select(Account).where(Account.username == username)).first()
         if exists is None:
             accounts.create_staff(
-                session, ACTOR, username=username, display_name=name, role=role,
-                court=court, password=DEMO_PASSWORD,
+                session,
+                ACTOR,
+                username=username,
+                display_name=name,
+                role=role,
+                court=court,
+                password=DEMO_PASSWORD,
             )
         lines.append(f"staff  {role.value:<9} {username:<16} password {DEMO_PASSWORD}")
 
@@ -56,17 +61,23 @@ def seed_demo(session: Session, settings: Settings, secrets: InstanceSecrets) ->
         protector = IdNumberProtector(secrets.data_key)
         number = demo_resident_id()
         person = Person(
-            kind=IdentityKind.NATURAL.value, name="刘小明", id_type=IdType.RESIDENT_ID.value,
+            kind=IdentityKind.NATURAL.value,
+            name="刘小明",
+            id_type=IdType.RESIDENT_ID.value,
             id_match=protector.match_value(IdType.RESIDENT_ID.value, number),
             id_sealed=protector.seal(IdType.RESIDENT_ID.value, number),
-            id_masked=mask_id_number(number), verification_method="demo-seed",
+            id_masked=mask_id_number(number),
+            verification_method="demo-seed",
             verified_at=utcnow(),
         )
         session.add(person)
         session.flush()
         litigant = Account(
-            role=Role.LITIGANT.value, display_name=person.name, phone=DEMO_PHONE,
-            person_id=person.id, created_at=utcnow(),
+            role=Role.LITIGANT.value,
+            display_name=person.name,
+            phone=DEMO_PHONE,
+            person_id=person.id,
+            created_at=utcnow(),
         )
         session.add(litigant)
         session.flush()
@@ -83,9 +94,13 @@ def _demo_cases(session: Session, court_id: str, litigant: Account) -> None:
         ("刘小明与孙某民间借贷纠纷（诉前调解）", None, CaseState.PRE_FILING),
     ):
         case = Case(
-            court_id=court_id, case_number=number, title=title,
-            cause_id=loan.id if loan else None, procedure=Procedure.SIMPLE.value,
-            state=CaseState.PRE_FILING.value, created_at=utcnow(),
+            court_id=court_id,
+            case_number=number,
+            title=title,
+            cause_id=loan.id if loan else None,
+            procedure=Procedure.SIMPLE.value,
+            state=CaseState.PRE_FILING.value,
+            created_at=utcnow(),
         )
         CASE_MOVES.start(session, case, CaseState.PRE_FILING, ACTOR, "demo data")
         if state is CaseState.REGISTERED:
@@ -93,7 +108,11 @@ def _demo_cases(session: Session, court_id: str, litigant: Account) -> None:
             case.registered_at = utcnow()
         session.flush()
         session.add(
-            CaseParty(case_id=case.id, account_id=litigant.id, role=PartyRole.PLAINTIFF.value,
-                      name=litigant.display_name)
+            CaseParty(
+                case_id=case.id,
+                account_id=litigant.id,
+                role=PartyRole.PLAINTIFF.value,
+                name=litigant.display_name,
+            )
         )
     session.flush()

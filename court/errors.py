@@ -199,6 +199,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> Response:
         rollback_request()
+        log.info("CSRF check failed on %s: %s", request.path, exc.description)
         return error_response(
             400,
             "csrf_failed",

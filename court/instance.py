@@ -48,7 +48,9 @@ def prepare_instance(settings: Settings) -> InstanceSecrets:
     if missing:
         stored = _development_secrets(root / "secrets.json")
         given = {name: value or stored[name] for name, value in given.items()}
-    assert given["secret_key"] and given["data_key"] and given["key_passphrase"]
+    assert given["secret_key"]
+    assert given["data_key"]
+    assert given["key_passphrase"]
     return InstanceSecrets(
         secret_key=given["secret_key"],
         data_key=bytes.fromhex(given["data_key"]),

@@ -13,8 +13,14 @@ from court.identity import models as identity_models
 from court.reference import models as reference_models
 
 MODEL_MODULES = (
-    audit, history, accounts_models, api_models, cases_models, devices_models,
-    identity_models, reference_models,
+    audit,
+    history,
+    accounts_models,
+    api_models,
+    cases_models,
+    devices_models,
+    identity_models,
+    reference_models,
 )
 
 metadata = SQLModel.metadata

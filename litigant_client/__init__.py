@@ -73,6 +73,7 @@ class HttpTransport:
 class LitigantClient:
     transport: Transport
     prefix: str = "/api/v1"
+    phone: str | None = None
     access_token: str | None = None
     refresh_token: str | None = None
     device_id: str | None = None
@@ -108,6 +109,7 @@ class LitigantClient:
 
     def sign_in(self, phone: str, code: str) -> Any:
         tokens = self.call("POST", "/auth/token", {"phone": phone, "code": code})
+        self.phone = phone
         self.access_token = tokens["access_token"]
         self.refresh_token = tokens["refresh_token"]
         return tokens
@@ -119,9 +121,7 @@ class LitigantClient:
         return tokens
 
     def verify_identity(self, name: str, id_number: str, kind: str = "natural") -> Any:
-        return self.call(
-            "POST", "/identity", {"kind": kind, "name": name, "id_number": id_number}
-        )
+        return self.call("POST", "/identity", {"kind": kind, "name": name, "id_number": id_number})
 
     # -- keys ----------------------------------------------------------------------------
     def make_csr(self, common_name: str = "ignored by the court") -> str:

@@ -95,9 +95,7 @@ def _write_public(path: Path, data: bytes) -> None:
 class CourtPKI:
     """Creates and uses the court's certificates; knows nothing of HTTP or the database."""
 
-    def __init__(
-        self, keystore: KeyStore, folder: Path, *, court_name: str, base_url: str
-    ) -> None:
+    def __init__(self, keystore: KeyStore, folder: Path, *, court_name: str, base_url: str) -> None:
         self._keys = keystore
         self._folder = folder
         self._court_name = court_name
@@ -243,7 +241,9 @@ class CourtPKI:
         try:
             return x509.load_pem_x509_certificate(self.cert_path(name).read_bytes())
         except FileNotFoundError as exc:
-            raise PkiNotInitialised(f"certificate {name!r} is missing; run the init command") from exc
+            raise PkiNotInitialised(
+                f"certificate {name!r} is missing; run the init command"
+            ) from exc
 
     def _ec_key(self, name: str) -> ec.EllipticCurvePrivateKey:
         key = self._keys.load(name)

@@ -76,13 +76,13 @@ def session(app: Flask) -> Iterator[Session]:
     Its transaction starts at first use: commit after arranging, and commit (or roll back)
     before reading what a later request wrote.
     """
-    with app.app_context():
-        s = open_session(get_engine(app), write=False)
-        try:
-            yield s
-        finally:
-            s.rollback()
-            s.close()
+    # No app context is pushed here: requests made meanwhile must get their own ``g``.
+    s = open_session(get_engine(app), write=False)
+    try:
+        yield s
+    finally:
+        s.rollback()
+        s.close()
 
 
 _CODE_RE = re.compile(r"DEVELOPMENT STAND-IN SMS to (\d{11}): code (\d{6})")
@@ -119,13 +119,14 @@ def make_litigant(client: FlaskClient, inbox: CodeInbox):
     """Build litigants through the API: signed in, optionally verified and enrolled."""
     counter = iter(range(10_000))
 
-    def make(*, verified: bool = True, enrolled: bool = True, name: str = "刘小明") -> LitigantClient:
+    def make(
+        *, verified: bool = True, enrolled: bool = True, name: str = "刘小明"
+    ) -> LitigantClient:
         n = next(counter)
         phone = f"139{n:08d}"
         litigant = LitigantClient(WsgiTransport(client))
         litigant.ask_for_code(phone)
         litigant.sign_in(phone, inbox.latest(phone))
-        litigant.phone = phone  # type: ignore[attr-defined]
         if verified:
             litigant.verify_identity(name, valid_resident_id(f"33020319900307{n:03d}"))
             if enrolled:
@@ -133,3 +134,51 @@ def make_litigant(client: FlaskClient, inbox: CodeInbox):
         return litigant
 
     return make
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[str]:
+    """Serve the app over real HTTP on 127.0.0.1 (a free port) for browsers and clients."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser_page(tmp_path: Path):
+    """A page in Debian's headless Chromium, driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        context = browser.new_context(locale="zh-CN")
+        page = context.new_page()
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()

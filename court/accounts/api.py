@@ -41,7 +41,7 @@ class RefreshRequest(ApiModel):
 class TokenResponse(PublicModel):
     access_token: str
     refresh_token: str
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 (a scheme name, not a secret)
     expires_in: int
     expires_at: dt.datetime
     refresh_expires_at: dt.datetime
@@ -66,16 +66,26 @@ def _token_response(pair: services.TokenPair) -> TokenResponse:
 
 
 @api.post(
-    "/auth/otp", body=CodeRequest, response=CodeSent, status=202, roles=None, tags=["auth"],
-    summary="Send a one-time sign-in code to a phone", errors=[400, 422, 429],
+    "/auth/otp",
+    body=CodeRequest,
+    response=CodeSent,
+    status=202,
+    roles=None,
+    tags=["auth"],
+    summary="Send a one-time sign-in code to a phone",
+    errors=[400, 422, 429],
 )
 def ask_for_code(body: CodeRequest) -> CodeSent:
     """Send a six-digit code by SMS. Limited per phone and per client address (429)."""
     phone = services.normalise_phone(body.phone)
     settings = components.settings()
     services.request_code(
-        db(), settings, components.code_sender(), components.otp_key(),
-        phone=phone, address=request.remote_addr,
+        db(),
+        settings,
+        components.code_sender(),
+        components.otp_key(),
+        phone=phone,
+        address=request.remote_addr,
     )
     return CodeSent(
         phone=services.mask_phone(phone),
@@ -85,8 +95,14 @@ def ask_for_code(body: CodeRequest) -> CodeSent:
 
 
 @api.post(
-    "/auth/token", body=TokenRequest, response=TokenResponse, status=201, roles=None,
-    tags=["auth"], idempotent=False, errors=[401, 403, 422],
+    "/auth/token",
+    body=TokenRequest,
+    response=TokenResponse,
+    status=201,
+    roles=None,
+    tags=["auth"],
+    idempotent=False,
+    errors=[401, 403, 422],
     summary="Trade a phone and its code for tokens",
 )
 def exchange_code(body: TokenRequest) -> TokenResponse:
@@ -97,7 +113,11 @@ def exchange_code(body: TokenRequest) -> TokenResponse:
     phone = services.normalise_phone(body.phone)
     settings = components.settings()
     account = services.redeem_code(
-        db(), settings, components.otp_key(), phone=phone, code=body.code,
+        db(),
+        settings,
+        components.otp_key(),
+        phone=phone,
+        code=body.code,
         address=request.remote_addr,
     )
     return _token_response(
@@ -106,8 +126,14 @@ def exchange_code(body: TokenRequest) -> TokenResponse:
 
 
 @api.post(
-    "/auth/refresh", body=RefreshRequest, response=TokenResponse, status=201, roles=None,
-    tags=["auth"], idempotent=False, errors=[401, 403, 422],
+    "/auth/refresh",
+    body=RefreshRequest,
+    response=TokenResponse,
+    status=201,
+    roles=None,
+    tags=["auth"],
+    idempotent=False,
+    errors=[401, 403, 422],
     summary="Rotate tokens with a refresh token",
 )
 def refresh(body: RefreshRequest) -> TokenResponse:
@@ -120,7 +146,10 @@ def refresh(body: RefreshRequest) -> TokenResponse:
 
 
 @api.post(
-    "/auth/logout", status=204, tags=["auth"], summary="Revoke this sign-in's tokens",
+    "/auth/logout",
+    status=204,
+    tags=["auth"],
+    summary="Revoke this sign-in's tokens",
     errors=[401],
 )
 def logout() -> None:

@@ -18,9 +18,7 @@ class LogCodeSender:
     """DEVELOPMENT STAND-IN: writes the code to the log instead of sending a text message."""
 
     def __init__(self) -> None:
-        log.warning(
-            "DEVELOPMENT STAND-IN: one-time codes are written to this log, not sent by SMS"
-        )
+        log.warning("DEVELOPMENT STAND-IN: one-time codes are written to this log, not sent by SMS")
 
     def send_code(self, phone: str, code: str, ttl_seconds: int) -> None:
         log.warning(

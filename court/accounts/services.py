@@ -120,7 +120,11 @@ def create_staff(
     session.add(account)
     session.flush()
     record_audit(
-        session, actor, "account.create", "account", account.id,
+        session,
+        actor,
+        "account.create",
+        "account",
+        account.id,
         {"role": role.value, "username": username, "court": court.code},
     )
     return account
@@ -134,12 +138,14 @@ def set_account_state(
     session.add(account)
     if state is AccountState.DISABLED:
         now = utcnow()
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             update(StaffSession)
-            .where(col(StaffSession.account_id) == account.id, col(StaffSession.revoked_at).is_(None))
+            .where(
+                col(StaffSession.account_id) == account.id, col(StaffSession.revoked_at).is_(None)
+            )
             .values(revoked_at=now)
         )
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             update(ApiToken)
             .where(col(ApiToken.account_id) == account.id, col(ApiToken.revoked_at).is_(None))
             .values(revoked_at=now)
@@ -183,8 +189,11 @@ def sign_in_staff(
             account.locked_until = now + dt.timedelta(seconds=settings.login_lockout_seconds)
             account.failed_logins = 0
             record_audit(
-                session, Actor(None, "system", address=address), "account.lockout",
-                "account", account.id,
+                session,
+                Actor(None, "system", address=address),
+                "account.lockout",
+                "account",
+                account.id,
             )
         session.add(account)
         return SignInResult(ok=False, reason="bad_credentials")
@@ -209,7 +218,9 @@ def sign_in_staff(
     record_audit(
         session,
         Actor(account.id, account.role, session_ref=f"staff:{staff_session.id}", address=address),
-        "staff.sign_in", "account", account.id,
+        "staff.sign_in",
+        "account",
+        account.id,
     )
     return SignInResult(ok=True, account=account, cookie_value=cookie_value)
 
@@ -275,17 +286,17 @@ def request_code(
         if wait > 0:
             raise RateLimited(math.ceil(wait), {"limit": "per_phone_interval"})
     per_phone = session.exec(
-        select(func.count()).select_from(OtpCode).where(
-            OtpCode.phone == phone, col(OtpCode.created_at) > hour_ago
-        )
+        select(func.count())
+        .select_from(OtpCode)
+        .where(OtpCode.phone == phone, col(OtpCode.created_at) > hour_ago)
     ).one()
     if per_phone >= settings.otp_per_phone_per_hour:
         raise RateLimited(3600, {"limit": "per_phone_hour"})
     if address is not None:
         per_address = session.exec(
-            select(func.count()).select_from(OtpCode).where(
-                OtpCode.address == address, col(OtpCode.created_at) > hour_ago
-            )
+            select(func.count())
+            .select_from(OtpCode)
+            .where(OtpCode.address == address, col(OtpCode.created_at) > hour_ago)
         ).one()
         if per_address >= settings.otp_per_address_per_hour:
             raise RateLimited(3600, {"limit": "per_address_hour"})
@@ -340,8 +351,12 @@ def redeem_code(
         session.add(account)
         session.flush()
         record_audit(
-            session, Actor(account.id, account.role, address=address), "account.create",
-            "account", account.id, {"via": "phone", "phone": mask_phone(phone)},
+            session,
+            Actor(account.id, account.role, address=address),
+            "account.create",
+            "account",
+            account.id,
+            {"via": "phone", "phone": mask_phone(phone)},
         )
     if account.state != AccountState.ACTIVE:
         raise AccountDisabled
@@ -433,8 +448,12 @@ def refresh_tokens(
     if token.revoked_at is not None:
         revoke_family(session, token.family_id)
         record_audit(
-            session, Actor(account.id, account.role, address=address),
-            "token.refresh_reuse", "account", account.id, {"family": token.family_id},
+            session,
+            Actor(account.id, account.role, address=address),
+            "token.refresh_reuse",
+            "account",
+            account.id,
+            {"family": token.family_id},
         )
         raise RefreshReused
     if token.expires_at <= now:
@@ -446,7 +465,7 @@ def refresh_tokens(
 
 
 def revoke_family(session: Session, family_id: str) -> None:
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(ApiToken)
         .where(col(ApiToken.family_id) == family_id, col(ApiToken.revoked_at).is_(None))
         .values(revoked_at=utcnow())

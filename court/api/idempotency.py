@@ -116,7 +116,7 @@ def run_idempotent(
 def prune_idempotency_records(session: Session, *, older_than: dt.timedelta) -> int:
     """Delete records past retention; returns how many went."""
     cutoff = utcnow() - older_than
-    result = session.exec(  # type: ignore[call-overload]
+    result = session.exec(
         delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < cutoff)
     )
     return int(result.rowcount or 0)

@@ -36,9 +36,7 @@ def build_openapi(api: ApiBlueprint, *, title: str, version: str) -> dict[str, A
     )
     paths: dict[str, dict[str, Any]] = {}
     for op in api.operations:
-        paths.setdefault(api.prefix + op.openapi_path, {})[op.method.lower()] = _operation(
-            op, refs
-        )
+        paths.setdefault(api.prefix + op.openapi_path, {})[op.method.lower()] = _operation(op, refs)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -74,7 +72,9 @@ def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     if op.roles is not None:
         doc["security"] = [{"bearer": []}]
         if op.roles:
-            doc["description"] = (doc.get("description", "") + f"\n\nRoles: {', '.join(op.roles)}.").strip()
+            doc["description"] = (
+                doc.get("description", "") + f"\n\nRoles: {', '.join(op.roles)}."
+            ).strip()
     if op.query is not None:
         schema = op.query.model_json_schema()
         required = set(schema.get("required", []))

@@ -54,7 +54,10 @@ def my_cases() -> CaseList:
 
 
 @api.get(
-    "/cases/<case_id>", response=CaseDetail, tags=["cases"], errors=[401, 404],
+    "/cases/<case_id>",
+    response=CaseDetail,
+    tags=["cases"],
+    errors=[401, 404],
     summary="A case with its parties and status history",
 )
 def case_detail(case_id: str) -> CaseDetail:

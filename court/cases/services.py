@@ -31,7 +31,9 @@ def case_for_party(
     if case is None:
         raise NotFound({"case": case_id})
     parties = list(
-        session.exec(select(CaseParty).where(CaseParty.case_id == case.id).order_by(col(CaseParty.id)))
+        session.exec(
+            select(CaseParty).where(CaseParty.case_id == case.id).order_by(col(CaseParty.id))
+        )
     )
     if not any(p.account_id == account_id for p in parties):
         raise NotFound({"case": case_id})

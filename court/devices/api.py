@@ -56,8 +56,13 @@ class Revocation(ApiModel):
 
 
 @api.post(
-    "/devices", body=DeviceEnrolment, response=EnrolledDevice, status=201, roles=LITIGANT_SIDE,
-    tags=["devices"], errors=[401, 403, 409, 422],
+    "/devices",
+    body=DeviceEnrolment,
+    response=EnrolledDevice,
+    status=201,
+    roles=LITIGANT_SIDE,
+    tags=["devices"],
+    errors=[401, 403, 409, 422],
     summary="Enrol a phone's P-256 key by CSR and receive its certificate",
 )
 def enrol(body: DeviceEnrolment) -> EnrolledDevice:
@@ -65,8 +70,12 @@ def enrol(body: DeviceEnrolment) -> EnrolledDevice:
     settings = components.settings()
     pki = components.pki()
     device = services.enrol_device(
-        db(), pki, principal().actor(), current_account(),
-        csr_bytes=services.decode_csr_field(body.csr), label=body.label,
+        db(),
+        pki,
+        principal().actor(),
+        current_account(),
+        csr_bytes=services.decode_csr_field(body.csr),
+        label=body.label,
         validity_days=settings.device_certificate_days,
     )
     chain = [
@@ -77,7 +86,11 @@ def enrol(body: DeviceEnrolment) -> EnrolledDevice:
 
 
 @api.get(
-    "/devices", response=DeviceList, roles=LITIGANT_SIDE, tags=["devices"], errors=[401],
+    "/devices",
+    response=DeviceList,
+    roles=LITIGANT_SIDE,
+    tags=["devices"],
+    errors=[401],
     summary="List my devices",
 )
 def list_devices() -> DeviceList:
@@ -86,8 +99,12 @@ def list_devices() -> DeviceList:
 
 
 @api.post(
-    "/devices/<device_id>/revoke", body=Revocation, response=DevicePublic, roles=LITIGANT_SIDE,
-    tags=["devices"], errors=[401, 404, 409, 422],
+    "/devices/<device_id>/revoke",
+    body=Revocation,
+    response=DevicePublic,
+    roles=LITIGANT_SIDE,
+    tags=["devices"],
+    errors=[401, 404, 409, 422],
     summary="Revoke a device; its certificate is listed on the next CRL",
 )
 def revoke(device_id: str, body: Revocation) -> Device:
@@ -122,6 +139,8 @@ def crl(name: str) -> Response:
     signed: x509.CertificateRevocationList = components.pki().build_crl(
         name, revoked, validity=validity
     )
-    response = Response(signed.public_bytes(serialization.Encoding.DER), mimetype="application/pkix-crl")
+    response = Response(
+        signed.public_bytes(serialization.Encoding.DER), mimetype="application/pkix-crl"
+    )
     response.headers["Cache-Control"] = "no-cache"
     return response

@@ -17,9 +17,7 @@ class DeviceState(enum.StrEnum):
     REVOKED = "revoked"
 
 
-DEVICE_MOVES = StateMachine(
-    "device", {DeviceState.ACTIVE: frozenset({DeviceState.REVOKED})}
-)
+DEVICE_MOVES = StateMachine("device", {DeviceState.ACTIVE: frozenset({DeviceState.REVOKED})})
 
 
 class Device(SQLModel, table=True):

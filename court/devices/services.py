@@ -81,7 +81,11 @@ def enrol_device(
     DEVICE_MOVES.start(session, device, DeviceState.ACTIVE, actor, "enrolled")
     session.flush()
     record_audit(
-        session, actor, "device.enrol", "device", device.id,
+        session,
+        actor,
+        "device.enrol",
+        "device",
+        device.id,
         {"serial": device.serial, "label": label, "not_after": device.not_after.isoformat()},
     )
     return device

@@ -79,24 +79,39 @@ def _identity_public(person: Person | None, role: str) -> IdentityPublic:
 
 
 @api.post(
-    "/identity", body=IdentitySubmission, response=IdentityPublic, status=201,
-    roles=LITIGANT_SIDE, tags=["identity"], errors=[401, 409, 422],
+    "/identity",
+    body=IdentitySubmission,
+    response=IdentityPublic,
+    status=201,
+    roles=LITIGANT_SIDE,
+    tags=["identity"],
+    errors=[401, 409, 422],
     summary="Verify real-name identity (R4)",
 )
 def submit_identity(body: IdentitySubmission) -> IdentityPublic:
     """Check the ID number (check character, birth date, region) and bind the identity."""
     account = current_account()
     person = services.verify_identity(
-        db(), components.identity_provider(), components.id_protector(), principal().actor(),
-        account, kind=body.kind, name=body.name, id_number=body.id_number,
+        db(),
+        components.identity_provider(),
+        components.id_protector(),
+        principal().actor(),
+        account,
+        kind=body.kind,
+        name=body.name,
+        id_number=body.id_number,
         lawyer_licence=body.lawyer_licence,
     )
     return _identity_public(person, account.role)
 
 
 @api.get(
-    "/identity", response=IdentityPublic, roles=LITIGANT_SIDE, tags=["identity"],
-    summary="Read identity verification state", errors=[401],
+    "/identity",
+    response=IdentityPublic,
+    roles=LITIGANT_SIDE,
+    tags=["identity"],
+    summary="Read identity verification state",
+    errors=[401],
 )
 def read_identity() -> IdentityPublic:
     account = current_account()
@@ -105,12 +120,19 @@ def read_identity() -> IdentityPublic:
 
 
 @api.post(
-    "/identity/challenges", body=ChallengeRequest, response=ChallengePublic, status=201,
-    roles=LITIGANT_SIDE, tags=["identity"], errors=[401, 422],
+    "/identity/challenges",
+    body=ChallengeRequest,
+    response=ChallengePublic,
+    status=201,
+    roles=LITIGANT_SIDE,
+    tags=["identity"],
+    errors=[401, 422],
     summary="Get a single-use challenge to re-verify with a device key (R5)",
 )
 def new_challenge(body: ChallengeRequest) -> ChallengePublic:
-    challenge = services.issue_challenge(db(), components.settings(), current_account(), body.purpose)
+    challenge = services.issue_challenge(
+        db(), components.settings(), current_account(), body.purpose
+    )
     return ChallengePublic(
         id=challenge.id,
         challenge=challenge.challenge,
@@ -121,18 +143,28 @@ def new_challenge(body: ChallengeRequest) -> ChallengePublic:
 
 
 @api.post(
-    "/identity/reverifications", body=ReverifySubmission, response=ReverificationPublic,
-    status=201, roles=LITIGANT_SIDE, tags=["identity"], errors=[401, 404, 422],
+    "/identity/reverifications",
+    body=ReverifySubmission,
+    response=ReverificationPublic,
+    status=201,
+    roles=LITIGANT_SIDE,
+    tags=["identity"],
+    errors=[401, 404, 422],
     summary="Re-verify by signing the challenge with an enrolled device (R5)",
 )
 def submit_reverification(body: ReverifySubmission) -> ReverificationPublic:
     result = services.reverify(
-        db(), components.pki(), principal().actor(), current_account(),
-        challenge_id=body.challenge_id, device_id=body.device_id,
+        db(),
+        components.pki(),
+        principal().actor(),
+        current_account(),
+        challenge_id=body.challenge_id,
+        device_id=body.device_id,
         signature=services.decode_signature(body.signature),
     )
     fresh = dt.timedelta(seconds=components.settings().reverify_fresh_seconds)
     return ReverificationPublic(
-        purpose=result.purpose, verified_at=result.verified_at,
+        purpose=result.purpose,
+        verified_at=result.verified_at,
         fresh_until=result.verified_at + fresh,
     )

@@ -25,9 +25,7 @@ class IdNumberProtector:
         self._aead = AESGCM(derive_key(data_key, "id-number/seal"))
 
     def match_value(self, id_type: str, number: str) -> str:
-        return hmac.new(
-            self._match_key, f"{id_type}:{number}".encode(), hashlib.sha256
-        ).hexdigest()
+        return hmac.new(self._match_key, f"{id_type}:{number}".encode(), hashlib.sha256).hexdigest()
 
     def seal(self, id_type: str, number: str) -> bytes:
         nonce = os.urandom(_NONCE_BYTES)

@@ -61,7 +61,9 @@ def verify_identity(
         select(Person).where(Person.id_type == id_type.value, Person.id_match == match)
     ).first():
         raise IdentityInUse
-    verdict = provider.verify(IdentityClaim(kind=kind, name=name, id_number=number, phone=account.phone))
+    verdict = provider.verify(
+        IdentityClaim(kind=kind, name=name, id_number=number, phone=account.phone)
+    )
     if not verdict.accepted:
         raise IdentityRejected({"reason": verdict.reason or "refused"})
     person = Person(
@@ -84,9 +86,17 @@ def verify_identity(
         account.role = Role.AGENT.value
     session.add(account)
     record_audit(
-        session, actor, "identity.verify", "person", person.id,
-        {"kind": kind.value, "id": person.id_masked, "method": verdict.method,
-         "role": account.role},
+        session,
+        actor,
+        "identity.verify",
+        "person",
+        person.id,
+        {
+            "kind": kind.value,
+            "id": person.id_masked,
+            "method": verdict.method,
+            "role": account.role,
+        },
     )
     return person
 
@@ -162,8 +172,12 @@ def reverify(
     session.add(result)
     session.flush()
     record_audit(
-        session, Actor(actor.account_id, actor.role, actor.session_ref, device.id, actor.address),
-        "identity.reverify", "account", account.id, {"purpose": challenge.purpose},
+        session,
+        Actor(actor.account_id, actor.role, actor.session_ref, device.id, actor.address),
+        "identity.reverify",
+        "account",
+        account.id,
+        {"purpose": challenge.purpose},
     )
     return result
 

@@ -60,7 +60,7 @@ def validate_resident_id(raw: str, *, today: dt.date | None = None) -> ResidentI
         raise InvalidIdNumber("length")
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
         raise InvalidIdNumber("characters")
-    if int(number[:2]) not in PROVINCE_CODES or number[2:6] == "0000" and number[:2] != "83":
+    if int(number[:2]) not in PROVINCE_CODES or (number[2:6] == "0000" and number[:2] != "83"):
         raise InvalidIdNumber("region")
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))

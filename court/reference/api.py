@@ -34,13 +34,16 @@ class CauseList(PublicModel):
 
 
 @api.get(
-    "/case-causes", query=CauseQuery, response=CauseList, roles=None, tags=["reference"],
-    summary="Case causes (案由) with their tags", errors=[422],
+    "/case-causes",
+    query=CauseQuery,
+    response=CauseList,
+    roles=None,
+    tags=["reference"],
+    summary="Case causes (案由) with their tags",
+    errors=[422],
 )
 def case_causes(query: CauseQuery) -> CauseList:
     found = services.find_causes(
         db(), scheme=query.scheme, tag=query.tag, text=query.q, level=query.level
     )
-    return CauseList(
-        items=[CausePublic(**{**c.__dict__, "tags": list(c.tags)}) for c in found]
-    )
+    return CauseList(items=[CausePublic(**{**c.__dict__, "tags": list(c.tags)}) for c in found])

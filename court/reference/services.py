@@ -79,8 +79,13 @@ def find_causes(
             tags.setdefault(cause_id, []).append(name)
     return [
         CauseView(
-            id=c.id or 0, scheme=c.scheme, code=c.code, level=c.level,
-            parent_code=c.parent_code, name=c.name, tags=tuple(sorted(tags.get(c.id or 0, []))),
+            id=c.id or 0,
+            scheme=c.scheme,
+            code=c.code,
+            level=c.level,
+            parent_code=c.parent_code,
+            name=c.name,
+            tags=tuple(sorted(tags.get(c.id or 0, []))),
         )
         for c in causes
     ]

@@ -5,13 +5,29 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, flash, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response as BaseResponse
 
 from court import components
 from court.accounts.services import sign_in_staff, sign_out_staff
 from court.db import db
-from court.web.auth import SESSION_KEY, current_staff, current_staff_session, load_staff, staff_required
+from court.web.auth import (
+    SESSION_KEY,
+    current_staff,
+    current_staff_session,
+    load_staff,
+    staff_required,
+)
 
 web = Blueprint("web", __name__)
 web.before_request(load_staff)
@@ -65,7 +81,12 @@ def _safe_next(target: str | None) -> str:
     """Only follow a local path after sign-in (no open redirect)."""
     if target:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+        ):
             return target
     return url_for("web.dashboard")
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import time_machine
 from flask.testing import FlaskClient
-from sqlmodel import Session, func, select
+from sqlmodel import func, select
 
 from court.accounts.models import Account, OtpCode
 from litigant_client import LitigantClient, WsgiTransport
@@ -53,7 +53,9 @@ def test_guessing_past_the_limit_burns_the_code(client: FlaskClient, inbox, sess
     code = inbox.latest(PHONE)
     wrong = "000000" if code != "000000" else "111111"
     codes = [
-        client.post("/api/v1/auth/token", json={"phone": PHONE, "code": wrong}).json["error"]["code"]
+        client.post("/api/v1/auth/token", json={"phone": PHONE, "code": wrong}).json["error"][
+            "code"
+        ]
         for _ in range(5)
     ]
     assert codes == ["otp_invalid"] * 4 + ["otp_attempts_exhausted"]
@@ -91,7 +93,8 @@ def test_codes_are_rate_limited_per_phone(client: FlaskClient) -> None:
 def test_codes_are_rate_limited_per_address(client: FlaskClient) -> None:
     statuses = [
         client.post(
-            "/api/v1/auth/otp", json={"phone": f"137{i:08d}"},
+            "/api/v1/auth/otp",
+            json={"phone": f"137{i:08d}"},
             environ_base={"REMOTE_ADDR": "10.9.8.7"},
         ).status_code
         for i in range(31)
@@ -108,7 +111,9 @@ def test_an_expired_token_is_refused(client: FlaskClient, inbox) -> None:
     with time_machine.travel(dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.UTC), tick=False) as t:
         litigant = _sign_in(client, inbox)
         t.shift(dt.timedelta(hours=2, seconds=1))
-        reply = client.get("/api/v1/me", headers={"Authorization": f"Bearer {litigant.access_token}"})
+        reply = client.get(
+            "/api/v1/me", headers={"Authorization": f"Bearer {litigant.access_token}"}
+        )
     assert reply.status_code == 401
     assert reply.json["error"]["code"] == "token_expired"
 
@@ -137,7 +142,10 @@ def test_refresh_rotates_and_a_reused_refresh_token_ends_the_sign_in(
     old_access = litigant.access_token
     litigant.refresh()
     assert litigant.access_token != old_access
-    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {old_access}"}).status_code == 401
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {old_access}"}).status_code
+        == 401
+    )
     assert litigant.call("GET", "/me")["role"] == "litigant"
     # The thief replays the spent refresh token: the whole sign-in is revoked.
     replay = client.post("/api/v1/auth/refresh", json={"refresh_token": stolen_refresh})
