@@ -58,7 +58,7 @@ def app(template_instance: Path, tmp_path: Path) -> Iterator[Flask]:
     yield application
     engine = get_engine(application)
     if PG_URL:
-        tables = [t.name for t in metadata.sorted_tables if t.name not in KEPT_TABLES]
+        tables = [f'"{t.name}"' for t in metadata.sorted_tables if t.name not in KEPT_TABLES]
         with engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     engine.dispose()

@@ -1,0 +1,19 @@
+"""Run every benchmark: `make bench` (or `python -m bench P6` for one)."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import p6_case_list
+
+BENCHMARKS = {"P6": p6_case_list.run}
+
+
+def main(argv: list[str]) -> None:
+    chosen = argv or list(BENCHMARKS)
+    for name in chosen:
+        BENCHMARKS[name.upper()]()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
