@@ -413,6 +413,14 @@ def issue_tokens(
     session.add(access)
     session.add(refresh)
     session.flush()
+    record_audit(
+        session,
+        Actor(account.id, account.role, session_ref=f"token:{access.id}", address=address),
+        "token.issue" if family_id is None else "token.refresh",
+        "account",
+        account.id,
+        {"family": family},
+    )
     return TokenPair(access_raw, refresh_raw, access.expires_at, refresh.expires_at, access)
 
 

@@ -188,3 +188,13 @@ def test_unknown_api_paths_answer_json_not_html(client: FlaskClient) -> None:
     assert reply.status_code == 404
     assert reply.json["error"]["code"] == "not_found"
     assert client.delete("/api/v1/me").status_code == 405
+
+
+def test_an_oversized_body_is_refused_with_the_json_error_shape(client: FlaskClient) -> None:
+    reply = client.post(
+        "/api/v1/auth/otp",
+        data=b"{" + b" " * (3 * 1024 * 1024) + b"}",
+        content_type="application/json",
+    )
+    assert reply.status_code == 413
+    assert reply.json["error"]["code"] == "payload_too_large"

@@ -81,10 +81,10 @@ def test_acts_through_the_api_are_audited_with_session_and_address(
     make_litigant()
     events = session.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all()
     actions = [e.action for e in events]
-    assert actions == ["account.create", "identity.verify", "device.enrol"]
+    assert actions == ["account.create", "token.issue", "identity.verify", "device.enrol"]
     enrol = events[-1]
     assert enrol.session_ref.startswith("token:")
     assert enrol.address == "127.0.0.1"
     assert enrol.actor_account_id is not None
     # No full ID number in the trail.
-    assert "*" in events[1].changes
+    assert "*" in events[2].changes
