@@ -10,7 +10,7 @@ export MICROCOURT_INSTANCE_PATH ?= $(CURDIR)/instance
 
 # Debian packages: the CJK font for documents, poppler for the independent PDF check,
 # chromium for the browser tests (driven by Playwright, never downloaded by it).
-RUN_APT := fonts-wqy-microhei
+RUN_APT := fonts-wqy-microhei libpango-1.0-0 libpangoft2-1.0-0
 TEST_APT := $(RUN_APT) chromium poppler-utils openssl
 
 .PHONY: run test lint bench system-run system-test deps clean

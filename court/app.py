@@ -19,6 +19,8 @@ from court.identity.interfaces import DevelopmentIdentityProvider
 from court.identity.protection import IdNumberProtector
 from court.instance import derive_key, prepare_instance
 from court.settings import Settings, load_settings
+from documents.blobs import FilesystemBlobStore
+from signing.evidence.store import EvidenceLog
 from signing.keystore import FileKeyStore
 from signing.pki import CourtPKI
 
@@ -74,8 +76,12 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
             "court.identity_provider": DevelopmentIdentityProvider(),
             "court.id_protector": IdNumberProtector(secrets_.data_key),
             "court.otp_key": derive_key(secrets_.data_key, "otp"),
+            "court.blobs": FilesystemBlobStore(settings.instance_path / "blobs"),
+            "court.log_actor_key": derive_key(secrets_.data_key, "log-actor"),
         }
     )
+    pki = app.extensions["court.pki"]
+    app.extensions["court.evidence_log"] = EvidenceLog(log_origin(settings), pki.log_private_key)
 
     _register_blueprints(app)
     register_error_handlers(app)
@@ -88,12 +94,19 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     return app
 
 
+def log_origin(settings: Settings) -> str:
+    """The log's name in its checkpoints: host of the public URL, the court, "evidence"."""
+    host = settings.public_base_url.split("://", 1)[1].split("/", 1)[0]
+    return f"{host}/{settings.court_code}/evidence"
+
+
 def _register_blueprints(app: Flask) -> None:
     from court.api import (
         api,
         catalogue,  # noqa: F401  (declares every endpoint)
     )
     from court.devices.api import pki_blueprint
+    from court.filing.views import filing_web
     from court.web.views import web
 
     csrf.init_app(app)
@@ -103,6 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.blueprint)
     app.register_blueprint(pki_blueprint)
     app.register_blueprint(web)
+    app.register_blueprint(filing_web)
 
 
 def _register_page_context(app: Flask, settings: Settings) -> None:

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from court.identity.interfaces import IdentityProvider
     from court.identity.protection import IdNumberProtector
     from court.settings import Settings
+    from documents.blobs import FilesystemBlobStore
+    from signing.evidence.store import EvidenceLog
     from signing.pki import CourtPKI
 
 
@@ -40,3 +42,23 @@ def pki() -> CourtPKI:
 
 def otp_key() -> bytes:
     return cast(bytes, current_app.extensions["court.otp_key"])
+
+
+def blobs() -> FilesystemBlobStore:
+    return cast("FilesystemBlobStore", current_app.extensions["court.blobs"])
+
+
+def evidence_log() -> EvidenceLog:
+    return cast("EvidenceLog", current_app.extensions["court.evidence_log"])
+
+
+def log_actor_key() -> bytes:
+    return cast(bytes, current_app.extensions["court.log_actor_key"])
+
+
+def log_verifier_key() -> str:
+    """The evidence log's public key as a C2SP verifier key line."""
+    from signing.evidence.note import verifier_key
+
+    log = evidence_log()
+    return verifier_key(log.origin, pki().log_private_key().public_key())

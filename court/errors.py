@@ -43,6 +43,13 @@ class CourtError(Exception):
         super().__init__(f"{self.code}: {self.message_en}")
 
 
+class KeepsChanges:
+    """Mixin: what this request changed before failing is its outcome and is committed
+    (failed-attempt counters; the removal of a refused upload)."""
+
+    keeps_changes = True
+
+
 class BadRequest(CourtError):
     pass
 

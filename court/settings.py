@@ -72,8 +72,12 @@ class Settings(BaseSettings):
     device_certificate_days: int = Field(default=365, ge=1, le=3 * 365)
     crl_validity_hours: int = Field(default=24, ge=1, le=7 * 24)
     idempotency_retention_hours: int = Field(default=48, ge=24, le=30 * 24)
-    #: Largest request body accepted, in bytes.
+    #: Largest request body accepted, in bytes (page uploads have their own limit).
     max_request_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    #: Limits on photographed pages: bytes per page, pixels per page, pages per submission.
+    page_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1024, le=200 * 1024 * 1024)
+    page_max_pixels: int = Field(default=50_000_000, ge=10_000, le=400_000_000)
+    max_pages: int = Field(default=60, ge=1, le=500)
 
     #: Which code sender to use: "log" is the development stand-in.
     sms_sender: str = Field(default="log", pattern=r"^(log)$")

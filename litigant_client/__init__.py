@@ -8,6 +8,8 @@ demonstrations drive the API through it; the mini-app team can read it as the co
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -39,6 +41,10 @@ class Transport(Protocol):
         self, method: str, path: str, body: Any | None, headers: dict[str, str]
     ) -> Reply: ...
 
+    def send(self, method: str, path: str, data: bytes | None, headers: dict[str, str]) -> Reply:
+        """Send raw bytes (tus PATCH) or no body (HEAD, DELETE)."""
+        ...
+
 
 class WsgiTransport:
     """Talks to a WSGI app in-process (a Flask or Werkzeug test client)."""
@@ -48,6 +54,11 @@ class WsgiTransport:
 
     def request(self, method: str, path: str, body: Any | None, headers: dict[str, str]) -> Reply:
         response = self._client.open(path, method=method, json=body, headers=headers)
+        payload = response.get_json(silent=True) if response.data else None
+        return Reply(response.status_code, payload, dict(response.headers))
+
+    def send(self, method: str, path: str, data: bytes | None, headers: dict[str, str]) -> Reply:
+        response = self._client.open(path, method=method, data=data, headers=headers)
         payload = response.get_json(silent=True) if response.data else None
         return Reply(response.status_code, payload, dict(response.headers))
 
@@ -66,6 +77,14 @@ class HttpTransport:
             method, self._base + path, json=body, headers=headers, timeout=30
         )
         payload = response.json() if response.content else None
+        return Reply(response.status_code, payload, dict(response.headers))
+
+    def send(self, method: str, path: str, data: bytes | None, headers: dict[str, str]) -> Reply:
+        response = self._session.request(
+            method, self._base + path, data=data, headers=headers, timeout=120
+        )
+        is_json = response.headers.get("Content-Type", "").startswith("application/json")
+        payload = response.json() if response.content and is_json else None
         return Reply(response.status_code, payload, dict(response.headers))
 
 
@@ -153,6 +172,94 @@ class LitigantClient:
                 "challenge_id": challenge["id"],
                 "device_id": self.device_id,
                 "signature": self.sign_statement(challenge["statement"]),
+            },
+        )
+
+
+TUS = {"Tus-Resumable": "1.0.0"}
+
+
+def _tus_metadata(**values: str) -> str:
+    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in values.items())
+
+
+@dataclass
+class Filing:
+    """Filing by photo: open, upload pages resumably (tus 1.0), sign the manifest."""
+
+    client: LitigantClient
+
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.client.access_token}", **TUS}
+
+    def open(self, kind: str, *, details: dict[str, Any] | None = None, **fields: Any) -> Any:
+        body = {"kind": kind, "details": details or {}, **fields}
+        return self.client.call("POST", "/submissions", body)
+
+    def start_page(self, submission_id: str, data: bytes, *, sha256: str | None = None) -> str:
+        """Create the upload; return its location."""
+        digest = sha256 or hashlib.sha256(data).hexdigest()
+        reply = self.client.transport.send(
+            "POST",
+            f"{self.client.prefix}/submissions/{submission_id}/pages",
+            None,
+            {
+                **self._auth(),
+                "Upload-Length": str(len(data)),
+                "Upload-Metadata": _tus_metadata(sha256=digest, device="reference-client"),
+            },
+        )
+        if reply.status != 201:
+            raise ApiError(reply)
+        return reply.headers["Location"]
+
+    def offset(self, location: str) -> int:
+        reply = self.client.transport.send("HEAD", location, None, self._auth())
+        if reply.status != 200:
+            raise ApiError(reply)
+        return int(reply.headers["Upload-Offset"])
+
+    def send_bytes(self, location: str, data: bytes, offset: int) -> Reply:
+        return self.client.transport.send(
+            "PATCH",
+            location,
+            data,
+            {
+                **self._auth(),
+                "Upload-Offset": str(offset),
+                "Content-Type": "application/offset+octet-stream",
+            },
+        )
+
+    def upload_page(self, submission_id: str, data: bytes, *, chunk: int = 1 << 20) -> Reply:
+        """Upload a whole page in chunks, resuming from the server's offset after a failure."""
+        location = self.start_page(submission_id, data)
+        offset = 0
+        while True:
+            reply = self.send_bytes(location, data[offset : offset + chunk], offset)
+            if reply.status != 204:
+                raise ApiError(reply)
+            offset = int(reply.headers["Upload-Offset"])
+            if offset >= len(data):
+                return reply
+
+    def manifest(self, submission_id: str, *, at: str | None = None) -> dict[str, Any]:
+        draft = self.client.call("GET", f"/submissions/{submission_id}")
+        signing_time = at or dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return {**draft["manifest_to_sign"], "time": signing_time}
+
+    def sign(
+        self, submission_id: str, *, manifest: dict[str, Any] | None = None, **extra: Any
+    ) -> Any:
+        manifest = manifest or self.manifest(submission_id)
+        return self.client.call(
+            "POST",
+            f"/submissions/{submission_id}/sign",
+            {
+                "manifest": manifest,
+                "device_id": self.client.device_id,
+                "signature": self.client.sign_statement(manifest),
+                **extra,
             },
         )
 

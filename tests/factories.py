@@ -27,3 +27,27 @@ def staff(session: Session, role: Role = Role.CLERK, username: str | None = None
         court=court(session),
         password=STAFF_PASSWORD,
     )
+
+
+def document_photo(
+    *,
+    width: int = 1240,
+    height: int = 1754,
+    fmt: str = "JPEG",
+    text_lines: int = 40,
+    **save: object,
+) -> bytes:
+    """A sharp, bright photo of a page of text (black strokes on white), as a phone takes it."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    for row in range(text_lines):
+        y = 80 + row * (height - 160) // text_lines
+        for col in range(0, width - 200, 37):
+            draw.rectangle((100 + col, y, 100 + col + 22, y + 18), outline="black", width=3)
+    out = io.BytesIO()
+    image.save(out, fmt, **save)
+    return out.getvalue()

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from court.errors import BadRequest, Conflict, CourtError, Forbidden, Unauthenticated
-
-
-class KeepsChanges:
-    """Mixin: the counters this request changed (failed attempts) are committed anyway."""
-
-    keeps_changes = True
+from court.errors import BadRequest, Conflict, CourtError, Forbidden, KeepsChanges, Unauthenticated
 
 
 class InvalidPhone(BadRequest):

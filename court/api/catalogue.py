@@ -10,9 +10,19 @@ from court.api import api
 from court.api.openapi import register_openapi
 from court.cases import api as cases_api
 from court.devices import api as devices_api
+from court.eservice import api as eservice_api
+from court.filing import api as filing_api
 from court.identity import api as identity_api
 from court.reference import api as reference_api
 
-API_MODULES = (accounts_api, identity_api, devices_api, cases_api, reference_api)
+API_MODULES = (
+    accounts_api,
+    identity_api,
+    devices_api,
+    cases_api,
+    reference_api,
+    filing_api,
+    eservice_api,
+)
 
 register_openapi(api, title="移动微法院 Mobile Micro-Court API", version="1.0")

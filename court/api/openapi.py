@@ -61,29 +61,47 @@ def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
         "operationId": op.name,
         "summary": op.summary,
         "tags": list(op.tags),
-        "parameters": [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in op.path_params
-        ],
-        "responses": {},
+        "parameters": _parameters(op),
+        "responses": _responses(op, refs),
     }
-    if op.description:
-        doc["description"] = op.description
+    description = op.description
+    if op.roles:
+        description = (description + f"\n\nRoles: {', '.join(op.roles)}.").strip()
+    if description:
+        doc["description"] = description
     if op.roles is not None:
         doc["security"] = [{"bearer": []}]
-        if op.roles:
-            doc["description"] = (
-                doc.get("description", "") + f"\n\nRoles: {', '.join(op.roles)}."
-            ).strip()
+    if op.raw_body is not None:
+        doc["requestBody"] = {
+            "required": True,
+            "content": {op.raw_body: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    if op.body is not None:
+        doc["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
+        }
+    return doc
+
+
+def _parameters(op: Operation) -> list[dict[str, Any]]:
+    params: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in op.path_params
+    ]
     if op.query is not None:
         schema = op.query.model_json_schema()
         required = set(schema.get("required", []))
-        for name, prop in schema.get("properties", {}).items():
-            doc["parameters"].append(
-                {"name": name, "in": "query", "required": name in required, "schema": prop}
-            )
+        params += [
+            {"name": name, "in": "query", "required": name in required, "schema": prop}
+            for name, prop in schema.get("properties", {}).items()
+        ]
+    params += [
+        {"name": name, "in": "header", "required": False, "schema": {"type": "string"}}
+        for name in op.headers
+    ]
     if op.idempotent:
-        doc["parameters"].append(
+        params.append(
             {
                 "name": "Idempotency-Key",
                 "in": "header",
@@ -92,21 +110,15 @@ def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
                 "description": "Same key and body: the stored response. Other body: 409.",
             }
         )
-    if op.body is not None:
-        doc["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": refs[(op.body, "validation")]}},
-        }
-    if op.response is not None:
-        doc["responses"][str(op.status)] = {
-            "description": "OK",
-            "content": {"application/json": {"schema": refs[(op.response, "serialization")]}},
-        }
-    else:
-        doc["responses"][str(op.status)] = {"description": "Done"}
+    return params
+
+
+def _error_statuses(op: Operation) -> set[int]:
     statuses = set(op.errors)
     if op.body is not None:
         statuses |= {400, 415, 422}
+    if op.raw_body is not None:
+        statuses.add(415)
     if op.query is not None:
         statuses.add(422)
     if op.roles is not None:
@@ -115,13 +127,25 @@ def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
         statuses.add(403)
     if op.idempotent:
         statuses.add(409)
+    return statuses
+
+
+def _responses(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    if op.response is not None:
+        responses[str(op.status)] = {
+            "description": "OK",
+            "content": {"application/json": {"schema": refs[(op.response, "serialization")]}},
+        }
+    else:
+        responses[str(op.status)] = {"description": "Done"}
     error_ref = refs[(ErrorResponse, "serialization")]
-    for status in sorted(statuses):
-        doc["responses"][str(status)] = {
+    for status in sorted(_error_statuses(op)):
+        responses[str(status)] = {
             "description": _ERROR_TEXT.get(status, "Error"),
             "content": {"application/json": {"schema": error_ref}},
         }
-    return doc
+    return responses
 
 
 def register_openapi(api: ApiBlueprint, *, title: str, version: str) -> None:

@@ -51,6 +51,10 @@ class Operation:
     roles: tuple[str, ...] | None
     idempotent: bool
     errors: tuple[int, ...] = field(default=())
+    #: Content type of a non-JSON body the endpoint reads itself (e.g. tus PATCH).
+    raw_body: str | None = None
+    #: Request headers the endpoint reads, documented as parameters.
+    headers: tuple[str, ...] = field(default=())
 
     @property
     def openapi_path(self) -> str:
@@ -138,6 +142,8 @@ class ApiBlueprint:
         tags: Sequence[str] = (),
         idempotent: bool | None = None,
         errors: Sequence[int] = (),
+        raw_body: str | None = None,
+        headers: Sequence[str] = (),
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Register an endpoint; ``roles=None`` makes it public, ``()`` any signed-in account."""
 
@@ -156,6 +162,8 @@ class ApiBlueprint:
                 roles=tuple(roles) if roles is not None else None,
                 idempotent=(method in WRITE_METHODS) if idempotent is None else idempotent,
                 errors=tuple(errors),
+                raw_body=raw_body,
+                headers=tuple(headers),
             )
 
             @wraps(fn)
@@ -166,6 +174,12 @@ class ApiBlueprint:
                     kwargs["query"] = _parse_query(op.query)
                 if op.body is not None:
                     kwargs["body"] = _parse_body(op.body)
+                if op.raw_body is not None and request.mimetype != op.raw_body:
+                    raise UnsupportedMediaType(
+                        {"expected": op.raw_body},
+                        zh=f"请求体类型必须是 {op.raw_body}。",
+                        en=f"The request body must be {op.raw_body}.",
+                    )
 
                 def call() -> Response:
                     return _render(fn(**kwargs), op)

@@ -43,6 +43,11 @@ def current_staff() -> Account:
     return staff
 
 
+def current_principal() -> Principal:
+    found: Principal = g.principal
+    return found
+
+
 def current_staff_session() -> StaffSession:
     found: StaffSession = g.staff_session
     return found

@@ -17,7 +17,13 @@ def _api_rules(app: Flask) -> set[tuple[str, str]]:
         ):
             continue
         path = re.sub(r"<(?:[a-z_]+:)?(\w+)>", r"{\1}", rule.rule)
-        for method in rule.methods - {"HEAD", "OPTIONS"}:
+        methods = set(rule.methods or ())
+        # Flask adds HEAD to every GET and OPTIONS to every rule by itself.
+        if "GET" in methods:
+            methods.discard("HEAD")
+        if methods - {"OPTIONS"}:
+            methods.discard("OPTIONS")
+        for method in methods:
             found.add((method.lower(), path))
     return found
 

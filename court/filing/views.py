@@ -1,0 +1,165 @@
+"""The clerk's pages: the queue of filings, a filing with its pages, and the decisions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cryptography import x509
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from court import components
+from court.accounts.models import Account
+from court.db import db, utcnow
+from court.devices.models import Device
+from court.errors import ValidationFailed
+from court.filing import review
+from court.filing.models import Page, Submission
+from court.filing.notices import KIND_NAMES, serve_decision_notice
+from court.filing.services import pages_of, pseudonym
+from court.web.auth import current_principal, current_staff, load_staff, staff_required
+from signing.errors import SigningError
+from signing.signatures import verify_device_signature
+
+filing_web = Blueprint("filing_web", __name__, url_prefix="/staff/filings")
+filing_web.before_request(load_staff)
+
+STATE_NAMES = {
+    "draft": "草稿",
+    "submitted": "待审核",
+    "correction_requested": "待补正",
+    "corrected": "已补正待审核",
+    "accepted": "已立案",
+    "rejected": "不予受理",
+}
+
+
+@filing_web.get("/")
+@staff_required("clerk")
+def queue() -> str:
+    court_id = current_staff().court_id or ""
+    return render_template(
+        "filing_queue.html",
+        waiting=review.clerk_queue(db(), court_id),
+        corrections=review.corrections_pending(db(), court_id),
+        kind_names=KIND_NAMES,
+        state_names=STATE_NAMES,
+    )
+
+
+def signature_status(submission: Submission) -> dict[str, object]:
+    """Check the stored signature again, for the clerk to see (never trusted blindly)."""
+    device = db().get(Device, submission.device_id) if submission.device_id else None
+    if device is None or submission.manifest is None or submission.signature is None:
+        return {"ok": False, "reason": "未签名"}
+    cert = x509.load_pem_x509_certificate(device.certificate_pem.encode())
+    try:
+        verify_device_signature(cert, submission.manifest.encode(), submission.signature)
+    except SigningError as exc:
+        return {"ok": False, "reason": exc.reason, "device": device}
+    return {"ok": True, "device": device, "subject": cert.subject.rfc4514_string()}
+
+
+@filing_web.get("/<submission_id>")
+@staff_required("clerk")
+def detail(submission_id: str) -> str:
+    submission = review.submission_for_clerk(db(), current_staff(), submission_id)
+    filer = db().get(Account, submission.account_id)
+    corrections = review.corrections_of(db(), submission.id)
+    return render_template(
+        "filing_detail.html",
+        submission=submission,
+        filer=filer,
+        pages=pages_of(db(), submission.id),
+        corrections=[(c, pages_of(db(), c.id)) for c in corrections],
+        signature=signature_status(submission),
+        kind_names=KIND_NAMES,
+        state_names=STATE_NAMES,
+        checklist=review.CORRECTION_CHECKLIST,
+        default_deadline=(utcnow() + dt.timedelta(days=7)).date(),
+    )
+
+
+@filing_web.get("/pages/<page_id>.jpg")
+@staff_required("clerk")
+def page_image(page_id: str) -> Response:
+    """The display copy of a page (no metadata), for clerks of the filing's court only."""
+    page = db().get(Page, page_id)
+    if page is None:
+        abort(404)
+    review.submission_for_clerk(db(), current_staff(), page.submission_id)
+    with components.blobs().open(page.display_sha256) as fh:
+        data = fh.read()
+    response = Response(data, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _decide(submission_id: str, decision: str) -> BaseResponse:
+    staff = current_staff()
+    session = db()
+    log = components.evidence_log()
+    actor = current_principal().actor()
+    who = pseudonym(components.log_actor_key(), staff.id)
+    if decision == "register":
+        outcome = review.register(session, log, actor, staff, submission_id, actor_pseudonym=who)
+        serve_decision_notice(session, components.blobs(), log, actor, outcome)
+        number = outcome.case.case_number if outcome.case else None
+        flash(f"已登记立案{('，案号 ' + number) if number else ''}，受理通知书已电子送达。", "info")
+    elif decision == "correction":
+        items = request.form.getlist("items")
+        note = request.form.get("note", "")
+        try:
+            deadline = dt.date.fromisoformat(request.form.get("deadline", ""))
+        except ValueError as exc:
+            raise ValidationFailed(
+                {"field": "deadline"}, zh="补正期限日期无效。", en="Bad deadline."
+            ) from exc
+        outcome = review.request_correction(
+            session,
+            log,
+            actor,
+            staff,
+            submission_id,
+            items=items,
+            note=note,
+            deadline=deadline,
+            actor_pseudonym=who,
+        )
+        serve_decision_notice(
+            session,
+            components.blobs(),
+            log,
+            actor,
+            outcome,
+            items=items,
+            note=note,
+            deadline=deadline,
+        )
+        flash("补正通知书已电子送达。", "info")
+    else:
+        reasons = request.form.get("reasons", "")
+        outcome = review.reject(
+            session, log, actor, staff, submission_id, reasons=reasons, actor_pseudonym=who
+        )
+        serve_decision_notice(session, components.blobs(), log, actor, outcome, reasons=reasons)
+        flash("不予受理裁定书已电子送达。", "info")
+    return redirect(url_for("filing_web.detail", submission_id=submission_id))
+
+
+@filing_web.post("/<submission_id>/register")
+@staff_required("clerk")
+def register(submission_id: str) -> BaseResponse:
+    return _decide(submission_id, "register")
+
+
+@filing_web.post("/<submission_id>/correction")
+@staff_required("clerk")
+def request_correction(submission_id: str) -> BaseResponse:
+    return _decide(submission_id, "correction")
+
+
+@filing_web.post("/<submission_id>/reject")
+@staff_required("clerk")
+def reject(submission_id: str) -> BaseResponse:
+    return _decide(submission_id, "reject")

@@ -1,0 +1,186 @@
+"""The evidence log kept in the database: append in the caller's transaction, prove, sign.
+
+Every append locks the single ``log_state`` row, so leaves get consecutive indices with no
+gaps even when transactions run concurrently (PostgreSQL ``FOR UPDATE``; SQLite write
+transactions are exclusive already); the lock is held until the business transaction that
+appended commits, so the leaf and the business write land together or not at all.
+
+Complete subtrees are stored as they complete (amortised one row per leaf), so inclusion and
+consistency proofs need O(log n) rows, fetched in one query each.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from signing.evidence import merkle
+from signing.evidence.models import LogCheckpoint, LogLeaf, LogNode, LogState
+from signing.evidence.note import Checkpoint, sign_checkpoint
+from signing.evidence.receipt import Receipt
+from signing.signatures import canonical_json
+
+_ENTRY = 33  # one frontier entry: 1-byte level + 32-byte hash
+
+
+@dataclass(frozen=True)
+class AppendedLeaf:
+    index: int
+    leaf_hash: bytes
+    record: bytes
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def _decode_frontier(raw: bytes) -> list[tuple[int, bytes]]:
+    return [(raw[i], raw[i + 1 : i + _ENTRY]) for i in range(0, len(raw), _ENTRY)]
+
+
+def _encode_frontier(entries: Iterable[tuple[int, bytes]]) -> bytes:
+    return b"".join(bytes([level]) + digest for level, digest in entries)
+
+
+def _root_of_frontier(entries: list[tuple[int, bytes]]) -> bytes:
+    """MTH from the right-edge subtrees: the largest on the left, combined right to left."""
+    if not entries:
+        return merkle.root_from_leaf_hashes([])
+    root = entries[-1][1]
+    for _level, digest in reversed(entries[:-1]):
+        root = merkle.node_hash(digest, root)
+    return root
+
+
+class EvidenceLog:
+    """One append-only log, identified by its origin line (C2SP tlog-checkpoint)."""
+
+    def __init__(self, origin: str, signing_key: Callable[[], Ed25519PrivateKey]) -> None:
+        self.origin = origin
+        self._signing_key = signing_key
+
+    # -- appending -----------------------------------------------------------------------
+    def _locked_state(self, session: Session) -> LogState:
+        insert = (
+            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        )
+        session.execute(
+            insert(LogState).values(id=1, size=0, frontier=b"").on_conflict_do_nothing()
+        )
+        return session.exec(select(LogState).where(LogState.id == 1).with_for_update()).one()
+
+    def append(self, session: Session, event: str, record: dict[str, Any]) -> AppendedLeaf:
+        """Append a record as the next leaf, in the caller's transaction."""
+        body = canonical_json({"event": event, **record})
+        digest = merkle.leaf_hash(body)
+        state = self._locked_state(session)
+        index = state.size
+        session.add(
+            LogLeaf(
+                index=index,
+                leaf_hash=digest,
+                record=body.decode(),
+                event=event,
+                appended_us=_now_us(),
+            )
+        )
+        frontier = _decode_frontier(state.frontier)
+        frontier.append((0, digest))
+        size = index + 1
+        while len(frontier) >= 2 and frontier[-1][0] == frontier[-2][0]:
+            level, right = frontier.pop()
+            _, left = frontier.pop()
+            parent = merkle.node_hash(left, right)
+            frontier.append((level + 1, parent))
+            # The new subtree ends at leaf ``size - 1``.
+            session.add(LogNode(level=level + 1, idx=(size >> (level + 1)) - 1, hash=parent))
+        state.size = size
+        state.frontier = _encode_frontier(frontier)
+        session.add(state)
+        session.flush()
+        return AppendedLeaf(index=index, leaf_hash=digest, record=body)
+
+    # -- reading -------------------------------------------------------------------------
+    def size(self, session: Session) -> int:
+        state = session.get(LogState, 1)
+        return state.size if state else 0
+
+    def _subtrees(
+        self, session: Session, wanted: list[tuple[int, int]]
+    ) -> dict[tuple[int, int], bytes]:
+        found: dict[tuple[int, int], bytes] = {}
+        leaves = sorted({i for level, i in wanted if level == 0})
+        if leaves:
+            for index, digest in session.exec(
+                select(LogLeaf.index, LogLeaf.leaf_hash).where(col(LogLeaf.index).in_(leaves))
+            ):
+                found[(0, index)] = digest
+        nodes = sorted({(level, i) for level, i in wanted if level > 0})
+        if nodes:
+            for level, idx, digest in session.exec(
+                select(LogNode.level, LogNode.idx, LogNode.hash).where(
+                    tuple_(col(LogNode.level), col(LogNode.idx)).in_(nodes)
+                )
+            ):
+                found[(level, idx)] = digest
+        return found
+
+    def root(self, session: Session, size: int) -> bytes:
+        table = self._subtrees(session, merkle.root_nodes(size))
+        return merkle.root_from_subtrees(size, lambda level, i: table[(level, i)])
+
+    def inclusion_proof(self, session: Session, index: int, size: int) -> list[bytes]:
+        table = self._subtrees(session, merkle.inclusion_nodes(index, size))
+        return merkle.inclusion_proof_from_subtrees(index, size, lambda level, i: table[(level, i)])
+
+    def consistency_proof(self, session: Session, size1: int, size2: int) -> list[bytes]:
+        table = self._subtrees(session, merkle.consistency_nodes(size1, size2))
+        return merkle.consistency_proof_from_subtrees(
+            size1, size2, lambda level, i: table[(level, i)]
+        )
+
+    # -- checkpoints and receipts ---------------------------------------------------------
+    def checkpoint(self, session: Session) -> LogCheckpoint:
+        """Return a signed checkpoint of the current tree, signing a new one if it grew."""
+        latest = session.exec(
+            select(LogCheckpoint).order_by(col(LogCheckpoint.size).desc())
+        ).first()
+        size = self.size(session)
+        if latest is not None and latest.size >= size:
+            return latest
+        state = session.get(LogState, 1)
+        assert state is not None
+        root = _root_of_frontier(_decode_frontier(state.frontier))
+        note = sign_checkpoint(
+            Checkpoint(origin=self.origin, tree_size=state.size, root_hash=root),
+            self.origin,
+            self._signing_key(),
+        )
+        signed = LogCheckpoint(size=state.size, root_hash=root, note=note, signed_us=_now_us())
+        session.add(signed)
+        session.flush()
+        return signed
+
+    def checkpoint_at(self, session: Session, size: int) -> LogCheckpoint | None:
+        return session.get(LogCheckpoint, size)
+
+    def receipt(self, session: Session, index: int) -> Receipt:
+        """A receipt for a leaf: a signed checkpoint covering it and the inclusion proof."""
+        leaf = session.get(LogLeaf, index)
+        if leaf is None:
+            raise KeyError(index)
+        checkpoint = self.checkpoint(session)
+        proof = self.inclusion_proof(session, index, checkpoint.size)
+        return Receipt(
+            record=leaf.record.encode(),
+            leaf_index=index,
+            checkpoint=checkpoint.note,
+            inclusion_proof=tuple(proof),
+        )
