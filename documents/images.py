@@ -127,7 +127,6 @@ def detect_format(path: StrPath) -> PageFormat:
 
 def inspect_page(path: StrPath, limits: ImageLimits = DEFAULT_LIMITS) -> PageInfo:
     """Accept a page photo only if it is a whole, bounded image with nothing hidden after it."""
-    _require_strict_decoding()
     with open(path, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         if size == 0:
@@ -159,7 +158,6 @@ def make_display_copy(
     limits: ImageLimits = DEFAULT_LIMITS,
 ) -> DisplayInfo:
     """Write an upright RGB baseline JPEG of the page, at most ``max_side``, with no metadata."""
-    _require_strict_decoding()
     with open(path, "rb") as f, _open_bounded(f, _sniff(f), limits) as img:
         upright = ImageOps.exif_transpose(_shrunk(img, max_side))
     data = _encode_clean_jpeg(_to_rgb(upright), quality)
@@ -176,7 +174,6 @@ def quality_warnings(
     path: StrPath, *, limits: ImageLimits = DEFAULT_LIMITS
 ) -> list[QualityWarning]:
     """Say whether the photo looks too small, too dark or too blurry to read."""
-    _require_strict_decoding()
     with open(path, "rb") as f, _open_bounded(f, _sniff(f), limits) as img:
         short_side = min(img.size)
         gray = _to_rgb(_shrunk(img, QUALITY_SIDE)).convert("L")
@@ -233,12 +230,6 @@ def _too_blurry(sharpness: float) -> QualityWarning:
         measured=sharpness,
         threshold=MIN_SHARPNESS,
     )
-
-
-def _require_strict_decoding() -> None:
-    """Fail closed if someone told Pillow to accept truncated images process-wide."""
-    if ImageFile.LOAD_TRUNCATED_IMAGES:
-        raise RuntimeError("PIL.ImageFile.LOAD_TRUNCATED_IMAGES is set; refusing to check pages")
 
 
 def _sniff(f: BinaryIO) -> PageFormat:

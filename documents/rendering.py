@@ -29,19 +29,29 @@ class RenderRefused(Exception):
         super().__init__(f"{self.code}: {reason}")
 
 
-def guarded_url_fetcher(url: str, timeout: int = 10, ssl_context: Any = None) -> dict[str, Any]:
-    """Fetch only data: URIs and the package's own assets; refuse everything else."""
-    from weasyprint.urls import default_url_fetcher
-
+def check_url(url: str) -> None:
+    """Allow data: URIs and files inside the package's assets folder; refuse the rest."""
     parts = urlsplit(url)
     if parts.scheme == "data":
-        result: dict[str, Any] = default_url_fetcher(url, timeout=timeout)
-        return result
+        return
     if parts.scheme == "file" and not parts.netloc:
         path = Path(unquote(parts.path)).resolve()
         if path.is_relative_to(ASSETS) and path.is_file():
-            return {"file_obj": open(path, "rb"), "redirected_url": url}
+            return
     raise RenderRefused(f"refused to fetch {url[:200]!r}")
+
+
+def _fetcher() -> Any:
+    from weasyprint.urls import URLFetcher
+
+    class GuardedFetcher(URLFetcher):  # type: ignore[misc]
+        """WeasyPrint's fetcher behind ``check_url``; any refusal stops the render."""
+
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            check_url(url)
+            return super().fetch(url, headers)
+
+    return GuardedFetcher(timeout=5, allowed_protocols=("data", "file"), fail_on_errors=True)
 
 
 @lru_cache(maxsize=1)
@@ -63,20 +73,14 @@ def render_html(template: str, context: dict[str, Any]) -> str:
 def render_pdf(template: str, context: dict[str, Any]) -> bytes:
     """Render a template to PDF bytes; any outside resource makes it fail (RenderRefused)."""
     import weasyprint
+    from weasyprint.urls import FatalURLFetchingError
 
     html = render_html(template, context)
-    errors: list[RenderRefused] = []
-
-    def fetcher(url: str, timeout: int = 10, ssl_context: Any = None) -> dict[str, Any]:
-        try:
-            return guarded_url_fetcher(url, timeout, ssl_context)
-        except RenderRefused as exc:
-            errors.append(exc)
-            raise
-
-    document = weasyprint.HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=fetcher)
-    pdf: bytes = document.write_pdf()
-    if errors:
-        # WeasyPrint logs a failed fetch and carries on; a court document must not.
-        raise errors[0]
+    document = weasyprint.HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=_fetcher())
+    try:
+        pdf: bytes = document.write_pdf()
+    except FatalURLFetchingError as exc:
+        # WeasyPrint would log a failed fetch and carry on; a court document must not.
+        cause = exc.__cause__
+        raise cause if isinstance(cause, RenderRefused) else RenderRefused(str(exc)) from exc
     return pdf

@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from court import components
 from court.accounts.services import sign_in_staff, sign_out_staff
 from court.db import db
+from court.filing.models import Submission
 from court.web.auth import (
     SESSION_KEY,
     current_staff,
@@ -53,7 +54,9 @@ class Queue:
     key: str
     title: str
     empty: str
-    items: list[str] = field(default_factory=list)
+    items: list[tuple[str, str]] = field(default_factory=list)
+    #: Where the whole queue is worked on, when it has a page of its own.
+    link: str | None = None
 
 
 #: What each role works on. The queues fill as filing, mediation and hearings land.
@@ -132,8 +135,38 @@ def sign_out() -> BaseResponse:
     return redirect(url_for("web.sign_in"))
 
 
+def _queues(staff_role: str, court_id: str) -> list[Queue]:
+    """The role's queues, filled from the work that exists today."""
+    if staff_role != "clerk":
+        return [Queue(q.key, q.title, q.empty) for q in ROLE_QUEUES.get(staff_role, [])]
+    from court.filing.notices import KIND_NAMES
+    from court.filing.review import clerk_queue, corrections_pending
+
+    def items(rows: list[Submission]) -> list[tuple[str, str]]:
+        return [
+            (
+                f"{KIND_NAMES[s.kind]} · {s.signed_at:%Y-%m-%d %H:%M}" if s.signed_at else s.id,
+                url_for("filing_web.detail", submission_id=s.id),
+            )
+            for s in rows
+        ]
+
+    link = url_for("filing_web.queue")
+    filings, corrections = ROLE_QUEUES["clerk"]
+    return [
+        Queue(filings.key, filings.title, filings.empty, items(clerk_queue(db(), court_id)), link),
+        Queue(
+            corrections.key,
+            corrections.title,
+            corrections.empty,
+            items(corrections_pending(db(), court_id)),
+            link,
+        ),
+    ]
+
+
 @web.get("/staff/")
 @staff_required("clerk", "judge", "mediator", "admin")
 def dashboard() -> str | Response:
     staff = current_staff()
-    return render_template("dashboard.html", queues=ROLE_QUEUES.get(staff.role, []))
+    return render_template("dashboard.html", queues=_queues(staff.role, staff.court_id or ""))

@@ -88,6 +88,7 @@ def test_an_upload_resumes_after_a_server_restart(
     make_litigant, app: Flask, template_instance: Path
 ) -> None:
     from court import create_app
+    from court.db import get_engine
     from litigant_client import WsgiTransport
 
     litigant, filing, draft = _filed(make_litigant)
@@ -104,9 +105,12 @@ def test_an_upload_resumes_after_a_server_restart(
     )
     litigant.transport = WsgiTransport(restarted.test_client())
     resumed = Filing(litigant)
-    offset = resumed.offset(location)
-    assert offset == 70_000
-    assert resumed.send_bytes(location, photo[offset:], offset).status == 204
+    try:
+        offset = resumed.offset(location)
+        assert offset == 70_000
+        assert resumed.send_bytes(location, photo[offset:], offset).status == 204
+    finally:
+        get_engine(restarted).dispose()
 
 
 def _bomb_png() -> bytes:

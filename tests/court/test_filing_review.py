@@ -1,0 +1,296 @@
+"""The clerk's review (R7) through the staff pages, and what the litigant then receives."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session, select
+
+from court.accounts.models import Court, Role
+from court.cases.models import Case
+from court.db import get_engine, unit_of_work
+from court.filing.numbering import CaseType, next_case_number
+from litigant_client import Filing, LitigantClient
+from signing.evidence import merkle
+from tests import factories
+from tests.factories import document_photo
+
+COMPLAINT = {
+    "parties": [
+        {"role": "plaintiff", "name": "刘小明"},
+        {"role": "defendant", "name": "宁波某商贸有限公司", "kind": "organisation"},
+    ],
+    "claims": ["判令被告支付货款 12,000 元"],
+}
+
+
+def _file(litigant: LitigantClient, kind: str = "complaint", **fields) -> str:
+    filing = Filing(litigant)
+    draft = filing.open(kind, **fields)
+    filing.upload_page(draft["id"], document_photo())
+    filing.sign(draft["id"])
+    return draft["id"]
+
+
+def _clerk(app: Flask, session: Session, username: str = "clerk1") -> FlaskClient:
+    factories.staff(session, Role.CLERK, username)
+    session.commit()
+    client = app.test_client()
+    page = client.get("/staff/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    reply = client.post(
+        "/staff/sign-in",
+        data={"username": username, "password": factories.STAFF_PASSWORD, "csrf_token": token},
+    )
+    assert reply.status_code == 302
+    return client
+
+
+def _form(clerk: FlaskClient, submission_id: str, action: str, **fields):
+    page = clerk.get(f"/staff/filings/{submission_id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return clerk.post(
+        f"/staff/filings/{submission_id}/{action}", data={"csrf_token": token, **fields}
+    )
+
+
+def test_a_clerk_registers_a_complaint_and_the_litigant_is_served_the_notice(
+    app: Flask, make_litigant, session: Session
+) -> None:
+    litigant = make_litigant(name="刘小明")
+    submission_id = _file(litigant, details=COMPLAINT)
+    clerk = _clerk(app, session)
+    dashboard = clerk.get("/staff/").get_data(as_text=True)
+    assert f"/staff/filings/{submission_id}" in dashboard
+    detail = clerk.get(f"/staff/filings/{submission_id}").get_data(as_text=True)
+    assert "签名有效" in detail
+    assert "第 1 页" in detail
+    page_img = re.search(r'src="(/staff/filings/pages/[^"]+\.jpg)"', detail).group(1)
+    image = clerk.get(page_img)
+    assert image.status_code == 200
+    assert image.mimetype == "image/jpeg"
+    assert _form(clerk, submission_id, "register").status_code == 302
+    cases = litigant.call("GET", "/cases")["items"]
+    year = dt.datetime.now(dt.UTC).year
+    assert [c["case_number"] for c in cases] == [f"({year})浙0203民初1号"]
+    assert cases[0]["state"] == "registered"
+    assert cases[0]["title"] == "刘小明诉宁波某商贸有限公司"
+    inbox = litigant.call("GET", "/inbox")["items"]
+    assert [d["kind"] for d in inbox] == ["acceptance_notice"]
+    notice = inbox[0]
+    assert notice["read_at"] is None
+    assert notice["consent_ground"] == "filing_e_address"
+    pdf = litigant.transport.send(
+        "GET",
+        f"/api/v1/inbox/{notice['id']}/document",
+        None,
+        {"Authorization": f"Bearer {litigant.access_token}"},
+    )
+    assert pdf.status == 200
+    assert litigant.call("GET", "/inbox")["items"][0]["read_at"] is not None
+    certificate = litigant.transport.send(
+        "GET",
+        f"/api/v1/inbox/{notice['id']}/certificate",
+        None,
+        {"Authorization": f"Bearer {litigant.access_token}"},
+    )
+    assert certificate.status == 200
+
+
+def test_registration_decisions_and_service_are_in_the_evidence_log(
+    app: Flask, make_litigant, session: Session
+) -> None:
+    litigant = make_litigant()
+    submission_id = _file(litigant, details=COMPLAINT)
+    clerk = _clerk(app, session)
+    _form(clerk, submission_id, "register")
+    from signing.evidence.models import LogLeaf
+
+    events = [leaf.event for leaf in session.exec(select(LogLeaf).order_by(LogLeaf.index))]
+    assert events == ["submission.signed", "clerk.decision", "document.served"]
+    leaves = [leaf.leaf_hash for leaf in session.exec(select(LogLeaf).order_by(LogLeaf.index))]
+    log = app.extensions["court.evidence_log"]
+    assert log.root(session, 3) == merkle.root_from_leaf_hashes(leaves)
+
+
+def test_one_correction_notice_then_the_correction_restarts_the_period(
+    app: Flask, make_litigant, session: Session
+) -> None:
+    litigant = make_litigant()
+    submission_id = _file(litigant, details=COMPLAINT)
+    clerk = _clerk(app, session)
+    deadline = (dt.date.today() + dt.timedelta(days=7)).isoformat()
+    reply = _form(
+        clerk,
+        submission_id,
+        "correction",
+        items=["defendant_identity", "illegible_pages"],
+        note="请补充被告统一社会信用代码",
+        deadline=deadline,
+    )
+    assert reply.status_code == 302
+    original = litigant.call("GET", f"/submissions/{submission_id}")
+    assert original["state"] == "correction_requested"
+    assert [d["kind"] for d in litigant.call("GET", "/inbox")["items"]] == ["correction_notice"]
+    correction_id = _file(litigant, "correction", corrects_id=submission_id)
+    assert litigant.call("GET", f"/submissions/{submission_id}")["state"] == "corrected"
+    from court.filing.models import Submission
+
+    session.rollback()
+    restarted = session.get(Submission, submission_id).review_period_start
+    signed = session.get(Submission, correction_id).signed_at
+    assert restarted == signed.date() + dt.timedelta(days=1)
+    # R7: never a second correction notice.
+    second = _form(clerk, submission_id, "correction", items=["claims_unclear"], deadline=deadline)
+    assert second.status_code == 409
+    assert _form(clerk, submission_id, "register").status_code == 302
+    assert litigant.call("GET", f"/submissions/{correction_id}")["state"] == "accepted"
+
+
+def test_a_rejection_is_served_as_a_ruling_with_reasons(
+    app: Flask, make_litigant, session: Session
+) -> None:
+    litigant = make_litigant()
+    submission_id = _file(litigant, details=COMPLAINT)
+    clerk = _clerk(app, session)
+    assert _form(clerk, submission_id, "reject", reasons="").status_code == 422
+    assert _form(clerk, submission_id, "reject", reasons="不属于本院管辖").status_code == 302
+    assert litigant.call("GET", f"/submissions/{submission_id}")["state"] == "rejected"
+    assert litigant.call("GET", "/inbox")["items"][0]["kind"] == "rejection_ruling"
+    assert litigant.call("GET", "/cases")["items"] == []
+
+
+def test_a_withdrawal_and_an_enforcement_application_are_registered(
+    app: Flask, make_litigant, session: Session
+) -> None:
+    litigant = make_litigant()
+    clerk = _clerk(app, session)
+    complaint = _file(litigant, details=COMPLAINT)
+    _form(clerk, complaint, "register")
+    case_id = litigant.call("GET", "/cases")["items"][0]["id"]
+    withdrawal = _file(litigant, "withdrawal", case_id=case_id)
+    _form(clerk, withdrawal, "register")
+    assert litigant.call("GET", f"/cases/{case_id}")["state"] == "withdrawn"
+    enforcement = _file(
+        litigant,
+        "enforcement",
+        details={
+            "parties": [{"role": "respondent", "name": "孙某"}],
+            "enforced_document": {
+                "type": "mediation",
+                "number": "(2025)浙0203民初45号",
+                "effective_date": "2026-01-10",
+            },
+        },
+    )
+    _form(clerk, enforcement, "register")
+    year = dt.datetime.now(dt.UTC).year
+    numbers = {c["case_number"] for c in litigant.call("GET", "/cases")["items"]}
+    assert f"({year})浙0203执1号" in numbers
+    notices = [d["title"] for d in litigant.call("GET", "/inbox")["items"]]
+    assert any("执1号" in t for t in notices)
+
+
+def test_a_clerk_of_another_court_cannot_see_or_act(
+    app: Flask, make_litigant, session: Session
+) -> None:
+    litigant = make_litigant()
+    submission_id = _file(litigant, details=COMPLAINT)
+    other = Court(code="浙0212", name="宁波市鄞州区人民法院")
+    session.add(other)
+    session.commit()
+    from court.accounts.services import create_staff
+    from court.audit import Actor
+
+    create_staff(
+        session,
+        Actor.system("test"),
+        username="other-clerk",
+        display_name="外院",
+        role=Role.CLERK,
+        court=other,
+        password=factories.STAFF_PASSWORD,
+    )
+    session.commit()
+    client = app.test_client()
+    page = client.get("/staff/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post(
+        "/staff/sign-in",
+        data={"username": "other-clerk", "password": factories.STAFF_PASSWORD, "csrf_token": token},
+    )
+    assert client.get(f"/staff/filings/{submission_id}").status_code == 404
+    dashboard = client.get("/staff/").get_data(as_text=True)
+    assert submission_id not in dashboard
+    reply = client.post(f"/staff/filings/{submission_id}/register", data={"csrf_token": token})
+    assert reply.status_code in (400, 404)
+    assert litigant.call("GET", f"/submissions/{submission_id}")["state"] == "submitted"
+
+
+def test_a_judge_cannot_use_the_clerk_pages(app: Flask, session: Session) -> None:
+    factories.staff(session, Role.JUDGE, "judge1")
+    session.commit()
+    client = app.test_client()
+    page = client.get("/staff/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    client.post(
+        "/staff/sign-in",
+        data={"username": "judge1", "password": factories.STAFF_PASSWORD, "csrf_token": token},
+    )
+    assert client.get("/staff/filings/").status_code == 403
+
+
+def test_case_serials_are_unique_under_concurrent_registration(
+    app: Flask, session: Session
+) -> None:
+    court = factories.court(session)
+    session.commit()
+    numbers: list[str] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(6)
+
+    def allocate() -> None:
+        try:
+            barrier.wait()
+            for _ in range(5):
+                with unit_of_work(get_engine(app)) as s:
+                    numbers.append(
+                        next_case_number(
+                            s,
+                            court_id=court.id,
+                            court_code=court.code,
+                            year=2026,
+                            case_type=CaseType.CIVIL_FIRST_INSTANCE,
+                        )
+                    )
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=allocate) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    expected = {f"(2026)浙0203民初{i}号" for i in range(1, 31)}
+    assert len(numbers) == 30
+    assert set(numbers) == expected
+
+
+@pytest.mark.parametrize("case_type", [CaseType.CIVIL_FIRST_INSTANCE, CaseType.ENFORCEMENT])
+def test_serials_run_per_court_year_and_type(session: Session, case_type: CaseType) -> None:
+    court = factories.court(session)
+    first = next_case_number(
+        session, court_id=court.id, court_code=court.code, year=2026, case_type=case_type
+    )
+    other_year = next_case_number(
+        session, court_id=court.id, court_code=court.code, year=2027, case_type=case_type
+    )
+    assert first == f"(2026)浙0203{case_type.value}1号"
+    assert other_year == f"(2027)浙0203{case_type.value}1号"
+    assert session.exec(select(Case)).all() == []
