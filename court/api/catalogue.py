@@ -11,6 +11,7 @@ from court.api.openapi import register_openapi
 from court.cases import api as cases_api
 from court.devices import api as devices_api
 from court.eservice import api as eservice_api
+from court.evidence import api as evidence_api
 from court.filing import api as filing_api
 from court.identity import api as identity_api
 from court.reference import api as reference_api
@@ -23,6 +24,7 @@ API_MODULES = (
     reference_api,
     filing_api,
     eservice_api,
+    evidence_api,
 )
 
 register_openapi(api, title="移动微法院 Mobile Micro-Court API", version="1.0")

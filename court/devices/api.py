@@ -129,6 +129,12 @@ def certificate(name: str) -> Response:
     return Response(data, mimetype="application/x-pem-file")
 
 
+@pki_blueprint.get(f"/{LOG_KEY}.vkey")
+def log_verifier_key() -> Response:
+    """The evidence log's key as a C2SP verifier key line, for offline receipt checks."""
+    return Response(components.log_verifier_key() + "\n", mimetype="text/plain")
+
+
 @pki_blueprint.get("/<name>.crl")
 def crl(name: str) -> Response:
     """A CRL signed now (DER): the root's lists no one, the event CA's lists revoked devices."""

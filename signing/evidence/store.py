@@ -67,10 +67,15 @@ class EvidenceLog:
         self._signing_key = signing_key
 
     # -- appending -----------------------------------------------------------------------
-    def _locked_state(self, session: Session) -> LogState:
-        insert = (
+    @staticmethod
+    def _insert(session: Session) -> Any:
+        """INSERT with ON CONFLICT support for the session's dialect."""
+        return (
             postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         )
+
+    def _locked_state(self, session: Session) -> LogState:
+        insert = self._insert(session)
         session.execute(
             insert(LogState).values(id=1, size=0, frontier=b"").on_conflict_do_nothing()
         )
@@ -163,10 +168,16 @@ class EvidenceLog:
             self.origin,
             self._signing_key(),
         )
-        signed = LogCheckpoint(size=state.size, root_hash=root, note=note, signed_us=_now_us())
-        session.add(signed)
-        session.flush()
-        return signed
+        # Ed25519 is deterministic: a concurrent twin signed the very same note, so a
+        # conflict on the size changes nothing.
+        session.execute(
+            self._insert(session)(LogCheckpoint)
+            .values(size=state.size, root_hash=root, note=note, signed_us=_now_us())
+            .on_conflict_do_nothing()
+        )
+        found = session.get(LogCheckpoint, state.size)
+        assert found is not None
+        return found
 
     def checkpoint_at(self, session: Session, size: int) -> LogCheckpoint | None:
         return session.get(LogCheckpoint, size)
