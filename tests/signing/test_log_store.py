@@ -3,6 +3,7 @@ write, proofs equal to the reference ones, checkpoints consistent with each othe
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -57,9 +58,14 @@ def test_an_append_rolled_back_with_its_business_write_leaves_no_trace(
 ) -> None:
     with unit_of_work(get_engine(app)) as s:
         log.append(s, "kept", {})
-    with pytest.raises(RuntimeError), unit_of_work(get_engine(app)) as s:
-        log.append(s, "lost", {})
-        raise RuntimeError("the business write failed")
+
+    def failing_business_write() -> None:
+        with unit_of_work(get_engine(app)) as s:
+            log.append(s, "lost", {})
+            raise RuntimeError("the business write failed")
+
+    with pytest.raises(RuntimeError):
+        failing_business_write()
     with unit_of_work(get_engine(app)) as s:
         assert log.append(s, "next", {}).index == 1
         assert [leaf.event for leaf in s.exec(select(LogLeaf).order_by(LogLeaf.index))] == [
@@ -106,7 +112,7 @@ def test_checkpoints_are_signed_and_each_is_consistent_with_the_last(
             notes.append(log.checkpoint(s).note)
     opened = [open_checkpoint(note, vkey) for note in notes]
     s = open_session(get_engine(app), write=False)
-    for older, newer in zip(opened, opened[1:], strict=False):
+    for older, newer in itertools.pairwise(opened):
         proof = log.consistency_proof(s, older.tree_size, newer.tree_size)
         merkle.verify_consistency(
             older.tree_size, newer.tree_size, older.root_hash, newer.root_hash, proof
