@@ -23,6 +23,7 @@ from documents.blobs import FilesystemBlobStore
 from signing.evidence.store import EvidenceLog
 from signing.keystore import FileKeyStore
 from signing.pki import CourtPKI
+from signing.tsa import LazyCourtTimeStamper
 
 csrf = CSRFProtect()
 
@@ -81,6 +82,7 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         }
     )
     pki = app.extensions["court.pki"]
+    app.extensions["court.timestamper"] = LazyCourtTimeStamper(pki)
     app.extensions["court.evidence_log"] = EvidenceLog(log_origin(settings), pki.log_private_key)
 
     _register_blueprints(app)

@@ -11,11 +11,14 @@ from typing import TYPE_CHECKING, cast
 from flask import current_app
 
 if TYPE_CHECKING:
+    from pyhanko.sign.timestamps.api import TimeStamper
+
     from court.accounts.interfaces import CodeSender
     from court.identity.interfaces import IdentityProvider
     from court.identity.protection import IdNumberProtector
     from court.settings import Settings
     from documents.blobs import FilesystemBlobStore
+    from documents.sealing import SealingKey
     from signing.evidence.store import EvidenceLog
     from signing.pki import CourtPKI
 
@@ -62,3 +65,27 @@ def log_verifier_key() -> str:
 
     log = evidence_log()
     return verifier_key(log.origin, pki().log_private_key().public_key())
+
+
+def sealing_key() -> SealingKey:
+    """The court seal with its chain and a fresh root CRL, for sealing documents."""
+    import datetime as dt
+
+    from cryptography.hazmat.primitives import serialization
+
+    from documents.sealing import SealingKey
+    from signing.pki import ROOT, SEAL
+
+    authority = pki()
+    crl = authority.build_crl(ROOT, [], validity=dt.timedelta(hours=settings().crl_validity_hours))
+    return SealingKey(
+        key=authority.ec_key(SEAL),
+        certificate=authority.certificate(SEAL),
+        chain=[],
+        root=authority.certificate(ROOT),
+        crls=[crl.public_bytes(serialization.Encoding.DER)],
+    )
+
+
+def timestamper() -> TimeStamper:
+    return cast("TimeStamper", current_app.extensions["court.timestamper"])

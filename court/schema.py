@@ -9,8 +9,11 @@ from court.accounts import models as accounts_models
 from court.api import models as api_models
 from court.cases import models as cases_models
 from court.devices import models as devices_models
+from court.eservice import models as eservice_models
+from court.filing import models as filing_models
 from court.identity import models as identity_models
 from court.reference import models as reference_models
+from signing.evidence import models as evidence_models
 
 MODEL_MODULES = (
     audit,
@@ -21,9 +24,9 @@ MODEL_MODULES = (
     devices_models,
     identity_models,
     reference_models,
+    filing_models,
+    eservice_models,
+    evidence_models,
 )
 
 metadata = SQLModel.metadata
-
-#: Tables whose rows are never changed or deleted once written; triggers enforce it.
-APPEND_ONLY_TABLES = ("audit_event", "state_history")

@@ -217,7 +217,7 @@ class CourtPKI:
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(_CA_USAGE, critical=True)
         )
-        return builder.sign(self._ec_key(ROOT), hashes.SHA256())
+        return builder.sign(self.ec_key(ROOT), hashes.SHA256())
 
     def _make_leaf(
         self,
@@ -234,7 +234,7 @@ class CourtPKI:
         if eku is not None:
             # RFC 3161 §2.3: a TSA certificate has exactly this EKU, marked critical.
             builder = builder.add_extension(x509.ExtendedKeyUsage([eku]), critical=True)
-        return builder.sign(self._ec_key(ROOT), hashes.SHA256())
+        return builder.sign(self.ec_key(ROOT), hashes.SHA256())
 
     # -- use -------------------------------------------------------------------------------
     def certificate(self, name: str) -> x509.Certificate:
@@ -245,7 +245,7 @@ class CourtPKI:
                 f"certificate {name!r} is missing; run the init command"
             ) from exc
 
-    def _ec_key(self, name: str) -> ec.EllipticCurvePrivateKey:
+    def ec_key(self, name: str) -> ec.EllipticCurvePrivateKey:
         key = self._keys.load(name)
         assert isinstance(key, ec.EllipticCurvePrivateKey)
         return key
@@ -303,7 +303,7 @@ class CourtPKI:
                 ),
                 critical=False,
             )
-            .sign(self._ec_key(EVENT_CA), hashes.SHA256())
+            .sign(self.ec_key(EVENT_CA), hashes.SHA256())
         )
 
     def build_crl(
@@ -338,7 +338,7 @@ class CourtPKI:
                 .revocation_date(entry.revoked_at)
                 .build()
             )
-        return builder.sign(self._ec_key(issuer), hashes.SHA256())
+        return builder.sign(self.ec_key(issuer), hashes.SHA256())
 
 
 def _distribution_point(url: str) -> x509.CRLDistributionPoints:

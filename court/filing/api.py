@@ -17,7 +17,7 @@ from court.api import api
 from court.api.models import ApiModel, PublicModel
 from court.api.routing import principal
 from court.db import db
-from court.errors import BadRequest, CourtError
+from court.errors import BadRequest, CourtError, NotFound
 from court.filing import services, uploads
 from court.filing.models import Submission, SubmissionKind
 from court.identity.services import decode_signature
@@ -240,6 +240,22 @@ def read_submission(submission_id: str) -> SubmissionPublic:
 )
 def renew_challenge(submission_id: str) -> SubmissionPublic:
     return submission_public(services.renew_challenge(db(), current_account().id, submission_id))
+
+
+@api.get(
+    "/submissions/<submission_id>/packet",
+    roles=LITIGANT_SIDE,
+    tags=["filing"],
+    errors=[404],
+    summary="The sealed filing packet (PDF) of a registered submission",
+)
+def filing_packet(submission_id: str) -> Response:
+    submission = services.own_submission(db(), current_account().id, submission_id)
+    if submission.packet_sha256 is None:
+        raise NotFound({"packet": submission_id}, zh="该申请尚无立案材料卷。", en="No packet yet.")
+    with components.blobs().open(submission.packet_sha256) as fh:
+        data = fh.read()
+    return Response(data, mimetype="application/pdf")
 
 
 # -- tus 1.0 ------------------------------------------------------------------------------

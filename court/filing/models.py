@@ -77,6 +77,8 @@ class Submission(SQLModel, table=True):
     #: Optional handwritten-signature image drawn on the phone (blob).
     handwriting_sha256: str | None = None
     log_index: int | None = None
+    #: The sealed filing-packet PDF (blob), bound at registration.
+    packet_sha256: str | None = None
     created_at: dt.datetime = Field(sa_type=UTCDateTime)
     signed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     #: R7: the acceptance period runs from this date (restarts the day after a correction).

@@ -13,9 +13,9 @@ from court.accounts.models import Account
 from court.db import db, utcnow
 from court.devices.models import Device
 from court.errors import ValidationFailed
-from court.filing import review
+from court.filing import decisions, review
 from court.filing.models import Page, Submission
-from court.filing.notices import KIND_NAMES, serve_decision_notice
+from court.filing.notices import KIND_NAMES
 from court.filing.services import pages_of, pseudonym
 from court.web.auth import current_principal, current_staff, load_staff, staff_required
 from signing.errors import SigningError
@@ -95,71 +95,66 @@ def page_image(page_id: str) -> Response:
     return response
 
 
-def _decide(submission_id: str, decision: str) -> BaseResponse:
-    staff = current_staff()
-    session = db()
-    log = components.evidence_log()
-    actor = current_principal().actor()
-    who = pseudonym(components.log_actor_key(), staff.id)
-    if decision == "register":
-        outcome = review.register(session, log, actor, staff, submission_id, actor_pseudonym=who)
-        serve_decision_notice(session, components.blobs(), log, actor, outcome)
-        number = outcome.case.case_number if outcome.case else None
-        flash(f"已登记立案{('，案号 ' + number) if number else ''}，受理通知书已电子送达。", "info")
-    elif decision == "correction":
-        items = request.form.getlist("items")
-        note = request.form.get("note", "")
-        try:
-            deadline = dt.date.fromisoformat(request.form.get("deadline", ""))
-        except ValueError as exc:
-            raise ValidationFailed(
-                {"field": "deadline"}, zh="补正期限日期无效。", en="Bad deadline."
-            ) from exc
-        outcome = review.request_correction(
-            session,
-            log,
-            actor,
-            staff,
-            submission_id,
-            items=items,
-            note=note,
-            deadline=deadline,
-            actor_pseudonym=who,
-        )
-        serve_decision_notice(
-            session,
-            components.blobs(),
-            log,
-            actor,
-            outcome,
-            items=items,
-            note=note,
-            deadline=deadline,
-        )
-        flash("补正通知书已电子送达。", "info")
-    else:
-        reasons = request.form.get("reasons", "")
-        outcome = review.reject(
-            session, log, actor, staff, submission_id, reasons=reasons, actor_pseudonym=who
-        )
-        serve_decision_notice(session, components.blobs(), log, actor, outcome, reasons=reasons)
-        flash("不予受理裁定书已电子送达。", "info")
-    return redirect(url_for("filing_web.detail", submission_id=submission_id))
+def _tools() -> decisions.Tools:
+    settings = components.settings()
+    return decisions.Tools(
+        blobs=components.blobs(),
+        log=components.evidence_log(),
+        seal=components.sealing_key(),
+        timestamper=components.timestamper(),
+        court_name=settings.court_name,
+        actor_pseudonym=pseudonym(components.log_actor_key(), current_staff().id),
+    )
+
+
+def _deadline() -> dt.date:
+    try:
+        return dt.date.fromisoformat(request.form.get("deadline", ""))
+    except ValueError as exc:
+        raise ValidationFailed(
+            {"field": "deadline"}, zh="补正期限日期无效。", en="Bad deadline."
+        ) from exc
 
 
 @filing_web.post("/<submission_id>/register")
 @staff_required("clerk")
 def register(submission_id: str) -> BaseResponse:
-    return _decide(submission_id, "register")
+    outcome = decisions.register_filing(
+        db(), _tools(), current_principal().actor(), current_staff(), submission_id
+    )
+    case = outcome.decision.case
+    number = f"，案号 {case.case_number}" if case and case.case_number else ""
+    flash(f"已登记立案{number}，立案材料卷已加盖电子印章，受理通知书已电子送达。", "info")
+    return redirect(url_for("filing_web.detail", submission_id=submission_id))
 
 
 @filing_web.post("/<submission_id>/correction")
 @staff_required("clerk")
 def request_correction(submission_id: str) -> BaseResponse:
-    return _decide(submission_id, "correction")
+    decisions.ask_for_correction(
+        db(),
+        _tools(),
+        current_principal().actor(),
+        current_staff(),
+        submission_id,
+        items=request.form.getlist("items"),
+        note=request.form.get("note", ""),
+        deadline=_deadline(),
+    )
+    flash("补正通知书已电子送达。", "info")
+    return redirect(url_for("filing_web.detail", submission_id=submission_id))
 
 
 @filing_web.post("/<submission_id>/reject")
 @staff_required("clerk")
 def reject(submission_id: str) -> BaseResponse:
-    return _decide(submission_id, "reject")
+    decisions.reject_filing(
+        db(),
+        _tools(),
+        current_principal().actor(),
+        current_staff(),
+        submission_id,
+        reasons=request.form.get("reasons", ""),
+    )
+    flash("不予受理裁定书已电子送达。", "info")
+    return redirect(url_for("filing_web.detail", submission_id=submission_id))

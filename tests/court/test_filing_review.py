@@ -112,10 +112,10 @@ def test_registration_decisions_and_service_are_in_the_evidence_log(
     from signing.evidence.models import LogLeaf
 
     events = [leaf.event for leaf in session.exec(select(LogLeaf).order_by(LogLeaf.index))]
-    assert events == ["submission.signed", "clerk.decision", "document.served"]
+    assert events == ["submission.signed", "clerk.decision", "filing.packet", "document.served"]
     leaves = [leaf.leaf_hash for leaf in session.exec(select(LogLeaf).order_by(LogLeaf.index))]
     log = app.extensions["court.evidence_log"]
-    assert log.root(session, 3) == merkle.root_from_leaf_hashes(leaves)
+    assert log.root(session, 4) == merkle.root_from_leaf_hashes(leaves)
 
 
 def test_one_correction_notice_then_the_correction_restarts_the_period(
@@ -294,3 +294,59 @@ def test_serials_run_per_court_year_and_type(session: Session, case_type: CaseTy
     assert first == f"(2026)浙0203{case_type.value}1号"
     assert other_year == f"(2027)浙0203{case_type.value}1号"
     assert session.exec(select(Case)).all() == []
+
+
+def test_the_registered_filing_is_bound_into_a_sealed_packet_that_validates(
+    app: Flask, make_litigant, session: Session, tmp_path
+) -> None:
+    import io
+    import subprocess
+
+    from asn1crypto import x509 as asn1_x509
+    from pyhanko.pdf_utils.reader import PdfFileReader
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko_certvalidator import ValidationContext
+
+    litigant = make_litigant()
+    submission_id = _file(litigant, details=COMPLAINT)
+    clerk = _clerk(app, session)
+    _form(clerk, submission_id, "register")
+    reply = litigant.transport.send(
+        "GET",
+        f"/api/v1/submissions/{submission_id}/packet",
+        None,
+        {"Authorization": f"Bearer {litigant.access_token}"},
+    )
+    assert reply.status == 200
+    pdf = litigant.transport._client.get(  # the raw bytes of the PDF
+        f"/api/v1/submissions/{submission_id}/packet",
+        headers={"Authorization": f"Bearer {litigant.access_token}"},
+    ).data
+    root = app.extensions["court.pki"].certificate("court-root")
+    from cryptography.hazmat.primitives import serialization
+
+    trust = asn1_x509.Certificate.load(root.public_bytes(serialization.Encoding.DER))
+    reader = PdfFileReader(io.BytesIO(pdf))
+    (signature,) = reader.embedded_signatures
+    status = validate_pdf_signature(
+        signature, ValidationContext(trust_roots=[trust], allow_fetching=False)
+    )
+    assert status.intact
+    assert status.valid
+    assert status.trusted
+    assert status.timestamp_validity is not None
+    assert status.timestamp_validity.intact
+    assert status.timestamp_validity.valid
+    (tmp_path / "packet.pdf").write_bytes(pdf)
+    pdfsig = subprocess.run(
+        ["pdfsig", tmp_path / "packet.pdf"], capture_output=True, text=True, check=False
+    )
+    assert "Signature is Valid." in pdfsig.stdout
+    # Tampering with one byte inside the signed range breaks it.
+    tampered = bytearray(pdf)
+    position = pdf.index(b"/Type /Page") + 2
+    tampered[position] ^= 0x01
+    broken = PdfFileReader(io.BytesIO(bytes(tampered))).embedded_signatures[0]
+    assert not validate_pdf_signature(
+        broken, ValidationContext(trust_roots=[trust], allow_fetching=False)
+    ).intact
