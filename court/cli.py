@@ -61,13 +61,15 @@ def seed_demo_command() -> None:
 
 @court_cli.command("prune")
 def prune_command() -> None:
-    """Delete idempotency records past retention."""
+    """Delete idempotency records past retention and leftovers of interrupted writes."""
     import datetime as dt
 
     hours = components.settings().idempotency_retention_hours
     with unit_of_work(get_engine()) as session:
         count = prune_idempotency_records(session, older_than=dt.timedelta(hours=hours))
     click.echo(f"pruned {count} idempotency records older than {hours} h")
+    removed = components.blobs().remove_stale_temporaries(older_than_seconds=3600)
+    click.echo(f"removed {removed} temporary blob files older than 1 h")
 
 
 @staff_cli.command("create")

@@ -9,6 +9,7 @@ from court.api import api
 from court.api.models import PublicModel
 from court.cases import services
 from court.db import db
+from court.filing.guidance import case_next_step
 
 
 class CaseSummary(PublicModel):
@@ -38,9 +39,17 @@ class HistoryEntry(PublicModel):
     at: dt.datetime
 
 
+class NextStep(PublicModel):
+    code: str
+    zh: str
+    en: str
+
+
 class CaseDetail(CaseSummary):
     parties: list[PartyPublic]
     history: list[HistoryEntry]
+    #: What is expected of the litigant next.
+    next_step: NextStep
 
 
 @api.get("/cases", response=CaseList, tags=["cases"], errors=[401], summary="My cases")
@@ -68,4 +77,7 @@ def case_detail(case_id: str) -> CaseDetail:
         my_roles=[p.role for p in parties if p.account_id == account.id],
         parties=[PartyPublic.model_validate(p) for p in parties],
         history=[HistoryEntry.model_validate(h) for h in history],
+        next_step=NextStep(
+            **{k: v for k, v in case_next_step(case.state).__dict__.items() if k != "due"}
+        ),
     )

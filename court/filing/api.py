@@ -16,9 +16,11 @@ from court.accounts.principal import current_account
 from court.api import api
 from court.api.models import ApiModel, PublicModel
 from court.api.routing import principal
+from court.cases.models import Case
 from court.db import db
 from court.errors import BadRequest, CourtError, NotFound
 from court.filing import services, uploads
+from court.filing.guidance import submission_next_step
 from court.filing.models import Submission, SubmissionKind
 from court.identity.services import decode_signature
 from documents.images import ImageLimits
@@ -103,6 +105,17 @@ class SubmissionPublic(PublicModel):
     #: While a draft: sign the RFC 8785 canonical JSON of this object plus "time" (RFC 3339).
     manifest_to_sign: dict[str, Any] | None
     challenge_expires_at: dt.datetime | None
+    correction_items: list[str] | None
+    correction_deadline: dt.date | None
+    has_packet: bool
+    next_step: NextStepPublic
+
+
+class NextStepPublic(PublicModel):
+    code: str
+    zh: str
+    en: str
+    due: dt.date | None
 
 
 class SubmissionList(PublicModel):
@@ -140,6 +153,7 @@ def _location(upload_id: str) -> str:
 def submission_public(submission: Submission) -> SubmissionPublic:
     session = db()
     draft = submission.state == "draft"
+    case = session.get(Case, submission.case_id) if submission.case_id else None
     return SubmissionPublic(
         **submission.model_dump(
             include={
@@ -168,6 +182,17 @@ def submission_public(submission: Submission) -> SubmissionPublic:
         ],
         manifest_to_sign=services.expected_manifest(session, submission) if draft else None,
         challenge_expires_at=submission.challenge_expires_at if draft else None,
+        correction_items=submission.correction_items,
+        correction_deadline=submission.correction_deadline,
+        has_packet=submission.packet_sha256 is not None,
+        next_step=NextStepPublic(
+            **submission_next_step(
+                submission.state,
+                review_period_start=submission.review_period_start,
+                correction_deadline=submission.correction_deadline,
+                case_number=case.case_number if case else None,
+            ).__dict__
+        ),
     )
 
 

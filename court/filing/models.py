@@ -77,6 +77,9 @@ class Submission(SQLModel, table=True):
     #: Optional handwritten-signature image drawn on the phone (blob).
     handwriting_sha256: str | None = None
     log_index: int | None = None
+    #: R7: what the one correction notice asked for, and by when.
+    correction_items: list[str] | None = Field(default=None, sa_type=JSON)
+    correction_deadline: dt.date | None = None
     #: The sealed filing-packet PDF (blob), bound at registration.
     packet_sha256: str | None = None
     created_at: dt.datetime = Field(sa_type=UTCDateTime)

@@ -266,6 +266,10 @@ def request_correction(
     unknown = [i for i in items if i not in CORRECTION_CHECKLIST]
     if unknown or (not items and not note.strip()) or deadline <= utcnow().date():
         raise NothingToCorrect({"unknown_items": unknown})
+    submission.correction_items = [CORRECTION_CHECKLIST[i] for i in items] + (
+        [note.strip()] if note.strip() else []
+    )
+    submission.correction_deadline = deadline
     SUBMISSION_MOVES.move(
         session,
         submission,

@@ -80,6 +80,9 @@ def test_a_clerk_registers_a_complaint_and_the_litigant_is_served_the_notice(
     assert [c["case_number"] for c in cases] == [f"({year})浙0203民初1号"]
     assert cases[0]["state"] == "registered"
     assert cases[0]["title"] == "刘小明诉宁波某商贸有限公司"
+    detail = litigant.call("GET", f"/cases/{cases[0]['id']}")
+    assert detail["next_step"]["code"] == "registered"
+    assert litigant.call("GET", f"/submissions/{submission_id}")["has_packet"] is True
     inbox = litigant.call("GET", "/inbox")["items"]
     assert [d["kind"] for d in inbox] == ["acceptance_notice"]
     notice = inbox[0]
@@ -136,6 +139,13 @@ def test_one_correction_notice_then_the_correction_restarts_the_period(
     assert reply.status_code == 302
     original = litigant.call("GET", f"/submissions/{submission_id}")
     assert original["state"] == "correction_requested"
+    assert original["next_step"]["code"] == "submit_correction"
+    assert original["next_step"]["due"] == deadline
+    assert original["correction_items"] == [
+        "被告身份信息不完整（姓名或名称、住所、联系方式）",
+        "照片不清晰、不完整，无法辨认",
+        "请补充被告统一社会信用代码",
+    ]
     assert [d["kind"] for d in litigant.call("GET", "/inbox")["items"]] == ["correction_notice"]
     correction_id = _file(litigant, "correction", corrects_id=submission_id)
     assert litigant.call("GET", f"/submissions/{submission_id}")["state"] == "corrected"
