@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import p6_case_list
+from bench import p5_log, p6_case_list
 
-BENCHMARKS = {"P6": p6_case_list.run}
+BENCHMARKS = {"P5": p5_log.run, "P6": p6_case_list.run}
 
 
 def main(argv: list[str]) -> None:

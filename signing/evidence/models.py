@@ -25,13 +25,22 @@ class LogLeaf(SQLModel, table=True):
     appended_us: int = Field(sa_type=BigInteger)
 
 
+#: Bits of a node key that hold the index; the level sits above them.
+NODE_INDEX_BITS = 48
+
+
+def node_key(level: int, index: int) -> int:
+    """One integer per subtree, so a proof's nodes come from one ``key IN (…)`` lookup."""
+    return (level << NODE_INDEX_BITS) | index
+
+
 class LogNode(SQLModel, table=True):
-    """The hash of a complete subtree: level L, index i covers leaves [i·2^L, (i+1)·2^L)."""
+    """The hash of a complete subtree: level L, index i covers leaves [i·2^L, (i+1)·2^L),
+    stored under ``node_key(L, i)``. Level 0 (the leaves) lives in ``log_leaf``."""
 
     __tablename__ = "log_node"
 
-    level: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    idx: int = Field(
+    key: int = Field(
         sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
     )
     hash: bytes = Field(sa_type=LargeBinary)

@@ -14,15 +14,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import tuple_
+from sqlalchemy import Connection, Table, bindparam
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from signing.evidence import merkle
-from signing.evidence.models import LogCheckpoint, LogLeaf, LogNode, LogState
+from signing.evidence.models import LogCheckpoint, LogLeaf, LogNode, LogState, node_key
 from signing.evidence.note import Checkpoint, sign_checkpoint
 from signing.evidence.receipt import Receipt
 from signing.signatures import canonical_json
@@ -59,6 +60,27 @@ def _root_of_frontier(entries: list[tuple[int, bytes]]) -> bytes:
     return root
 
 
+_LEAF = cast(Table, LogLeaf.__table__)
+_NODE = cast(Table, LogNode.__table__)
+_STATE = cast(Table, LogState.__table__)
+_SELECT_STATE = (
+    sa_select(_STATE.c.size, _STATE.c.frontier).where(_STATE.c.id == 1).with_for_update()
+)
+_INSERT_LEAF = _LEAF.insert()
+_SELECT_LEAVES = sa_select(_LEAF.c.index, _LEAF.c.leaf_hash).where(
+    _LEAF.c.index.in_(bindparam("wanted", expanding=True))
+)
+_SELECT_NODES = sa_select(_NODE.c.key, _NODE.c.hash).where(
+    _NODE.c.key.in_(bindparam("wanted", expanding=True))
+)
+_INSERT_NODE = _NODE.insert()
+_UPDATE_STATE = (
+    _STATE.update()
+    .where(_STATE.c.id == 1)
+    .values(size=bindparam("new_size"), frontier=bindparam("new_frontier"))
+)
+
+
 class EvidenceLog:
     """One append-only log, identified by its origin line (C2SP tlog-checkpoint)."""
 
@@ -74,67 +96,74 @@ class EvidenceLog:
             postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         )
 
-    def _locked_state(self, session: Session) -> LogState:
-        insert = self._insert(session)
-        session.execute(
-            insert(LogState).values(id=1, size=0, frontier=b"").on_conflict_do_nothing()
-        )
-        return session.exec(select(LogState).where(LogState.id == 1).with_for_update()).one()
+    def _locked_state(self, conn: Connection) -> tuple[int, bytes]:
+        """Lock the state row (creating it on the very first append) and read it."""
+        row = conn.execute(_SELECT_STATE).first()
+        if row is None:
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            conn.execute(
+                dialect.insert(_STATE).values(id=1, size=0, frontier=b"").on_conflict_do_nothing()
+            )
+            row = conn.execute(_SELECT_STATE).one()
+        return int(row[0]), bytes(row[1])
 
     def append(self, session: Session, event: str, record: dict[str, Any]) -> AppendedLeaf:
-        """Append a record as the next leaf, in the caller's transaction."""
+        """Append a record as the next leaf, in the caller's transaction.
+
+        Prepared Core statements on the session's connection, not ORM objects: an append is
+        on the path of every legal act, so it costs one locked read, an insert or two and
+        one update, with no ORM bookkeeping.
+        """
         body = canonical_json({"event": event, **record})
         digest = merkle.leaf_hash(body)
-        state = self._locked_state(session)
-        index = state.size
-        session.add(
-            LogLeaf(
-                index=index,
-                leaf_hash=digest,
-                record=body.decode(),
-                event=event,
-                appended_us=_now_us(),
-            )
+        conn = session.connection()
+        index, raw_frontier = self._locked_state(conn)
+        conn.execute(
+            _INSERT_LEAF,
+            {
+                "index": index,
+                "leaf_hash": digest,
+                "record": body.decode(),
+                "event": event,
+                "appended_us": _now_us(),
+            },
         )
-        frontier = _decode_frontier(state.frontier)
+        frontier = _decode_frontier(raw_frontier)
         frontier.append((0, digest))
         size = index + 1
+        nodes = []
         while len(frontier) >= 2 and frontier[-1][0] == frontier[-2][0]:
             level, right = frontier.pop()
             _, left = frontier.pop()
             parent = merkle.node_hash(left, right)
             frontier.append((level + 1, parent))
             # The new subtree ends at leaf ``size - 1``.
-            session.add(LogNode(level=level + 1, idx=(size >> (level + 1)) - 1, hash=parent))
-        state.size = size
-        state.frontier = _encode_frontier(frontier)
-        session.add(state)
-        session.flush()
+            nodes.append({"key": node_key(level + 1, (size >> (level + 1)) - 1), "hash": parent})
+        if nodes:
+            conn.execute(_INSERT_NODE, nodes)
+        conn.execute(_UPDATE_STATE, {"new_size": size, "new_frontier": _encode_frontier(frontier)})
         return AppendedLeaf(index=index, leaf_hash=digest, record=body)
 
     # -- reading -------------------------------------------------------------------------
     def size(self, session: Session) -> int:
-        state = session.get(LogState, 1)
-        return state.size if state else 0
+        # Read the row, not an ORM copy: appends change it with Core statements.
+        found = session.exec(select(LogState.size).where(LogState.id == 1)).first()
+        return found or 0
 
     def _subtrees(
         self, session: Session, wanted: list[tuple[int, int]]
     ) -> dict[tuple[int, int], bytes]:
+        """Fetch the hashes of the wanted (level, index) subtrees: two indexed queries."""
+        conn = session.connection()
         found: dict[tuple[int, int], bytes] = {}
         leaves = sorted({i for level, i in wanted if level == 0})
         if leaves:
-            for index, digest in session.exec(
-                select(LogLeaf.index, LogLeaf.leaf_hash).where(col(LogLeaf.index).in_(leaves))
-            ):
-                found[(0, index)] = digest
-        nodes = sorted({(level, i) for level, i in wanted if level > 0})
-        if nodes:
-            for level, idx, digest in session.exec(
-                select(LogNode.level, LogNode.idx, LogNode.hash).where(
-                    tuple_(col(LogNode.level), col(LogNode.idx)).in_(nodes)
-                )
-            ):
-                found[(level, idx)] = digest
+            for index, digest in conn.execute(_SELECT_LEAVES, {"wanted": leaves}):
+                found[(0, int(index))] = bytes(digest)
+        keys = {node_key(level, i): (level, i) for level, i in wanted if level > 0}
+        if keys:
+            for key, digest in conn.execute(_SELECT_NODES, {"wanted": sorted(keys)}):
+                found[keys[int(key)]] = bytes(digest)
         return found
 
     def root(self, session: Session, size: int) -> bytes:
@@ -160,7 +189,7 @@ class EvidenceLog:
         size = self.size(session)
         if latest is not None and latest.size >= size:
             return latest
-        state = session.get(LogState, 1)
+        state = session.get(LogState, 1, populate_existing=True)
         assert state is not None
         root = _root_of_frontier(_decode_frontier(state.frontier))
         note = sign_checkpoint(

@@ -42,10 +42,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_log_leaf_event'), ['event'], unique=False)
 
     op.create_table('log_node',
-    sa.Column('level', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('idx', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('key', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('hash', sa.LargeBinary(), nullable=False),
-    sa.PrimaryKeyConstraint('level', 'idx')
+    sa.PrimaryKeyConstraint('key')
     )
     op.create_table('log_state',
     sa.Column('id', sa.Integer(), nullable=False),
