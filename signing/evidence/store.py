@@ -14,16 +14,16 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Connection, Table, bindparam
+from sqlalchemy import Connection, bindparam
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from signing.evidence import merkle
-from signing.evidence.models import LogCheckpoint, LogLeaf, LogNode, LogState, node_key
+from signing.evidence.models import LogCheckpoint, LogLeaf, LogState, node_key
 from signing.evidence.note import Checkpoint, sign_checkpoint
 from signing.evidence.receipt import Receipt
 from signing.signatures import canonical_json
@@ -60,9 +60,9 @@ def _root_of_frontier(entries: list[tuple[int, bytes]]) -> bytes:
     return root
 
 
-_LEAF = cast(Table, LogLeaf.__table__)
-_NODE = cast(Table, LogNode.__table__)
-_STATE = cast(Table, LogState.__table__)
+_LEAF = SQLModel.metadata.tables["log_leaf"]
+_NODE = SQLModel.metadata.tables["log_node"]
+_STATE = SQLModel.metadata.tables["log_state"]
 _SELECT_STATE = (
     sa_select(_STATE.c.size, _STATE.c.frontier).where(_STATE.c.id == 1).with_for_update()
 )
