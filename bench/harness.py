@@ -63,10 +63,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Server:
+    port: int
+    #: The gunicorn master; its children are the workers.
+    pid: int
+
+
 @contextmanager
 def gunicorn(
     app_spec: str, env: dict[str, str], *, workers: int = 2, threads: int = 4
-) -> Iterator[int]:
+) -> Iterator[Server]:
     """Run gunicorn as `make run` does, on a free loopback port; stop it afterwards."""
     port = free_port()
     proc = subprocess.Popen(
@@ -100,7 +107,7 @@ def gunicorn(
                         proc.stderr.read().decode() if proc.stderr else "gunicorn died"
                     ) from None
                 time.sleep(0.1)
-        yield port
+        yield Server(port, proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)

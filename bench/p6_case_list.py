@@ -37,7 +37,8 @@ def run() -> None:
     env = {"MICROCOURT_INSTANCE_PATH": instance}
     bare: list[LoadResult] = []
     cases: list[LoadResult] = []
-    with gunicorn("bench.p6_app:app", env) as port:
+    with gunicorn("bench.p6_app:app", env) as server:
+        port = server.port
         auth = {"Authorization": f"Bearer {token}"}
         load(port, "/api/v1/cases", auth, clients=2, seconds=1.0)  # warm up both paths
         load(port, "/bench/bare", {}, clients=2, seconds=1.0)

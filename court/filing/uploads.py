@@ -24,12 +24,7 @@ from court.filing.models import Page, Upload
 from court.filing.services import draft_for_change, page_count
 from documents.blobs import FilesystemBlobStore
 from documents.errors import PageRejected
-from documents.images import (
-    ImageLimits,
-    inspect_page,
-    make_display_copy,
-    quality_warnings,
-)
+from documents.images import ImageLimits, derive_page, inspect_page
 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 CHUNK = 256 * 1024
@@ -172,10 +167,9 @@ def complete_upload(
             info = inspect_page(path, limits)
         except PageRejected as exc:
             raise PageRefused({"reason": exc.code, "detail": exc.reason}) from exc
-        warnings = quality_warnings(path)
         fd, display_tmp = blobs.temporary_file()
         os.close(fd)
-        display = make_display_copy(path, display_tmp)
+        display, warnings = derive_page(path, display_tmp, limits=limits)
         display_ref = blobs.put_file(str(display_tmp), move=True)
         original_ref = blobs.put_file(str(path), move=True)
     except CourtError:

@@ -490,3 +490,12 @@ def test_poor_photo_gets_its_warning(
     assert warning.measured < warning.threshold
     assert warning.message_zh
     assert warning.message_en
+
+
+def test_one_decode_gives_the_same_display_copy_and_warnings(tmp_path: Path) -> None:
+    from documents.images import derive_page
+
+    source = jpeg(tmp_path)
+    display, warnings = derive_page(source, tmp_path / "one.jpg")
+    assert display == make_display_copy(source, tmp_path / "two.jpg")
+    assert [w.code for w in warnings] == [w.code for w in quality_warnings(source)]
