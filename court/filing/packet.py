@@ -45,6 +45,10 @@ def bind_packet(
         with blobs.open(page.display_sha256) as fh:
             data_uri = "data:image/jpeg;base64," + base64.b64encode(fh.read()).decode()
         pages.append({**page.model_dump(), "data_uri": data_uri})
+    handwriting_uri = None
+    if submission.handwriting_sha256:
+        with blobs.open(submission.handwriting_sha256) as fh:
+            handwriting_uri = "data:image/png;base64," + base64.b64encode(fh.read()).decode()
     pdf = render_pdf(
         "filing_packet.html",
         {
@@ -61,6 +65,7 @@ def bind_packet(
             "log_index": submission.log_index,
             "registered_at": utcnow(),
             "pages": pages,
+            "handwriting_uri": handwriting_uri,
         },
     )
     sealed = seal_pdf(pdf, seal, timestamper, reason="立案材料卷", location=court_name)

@@ -29,12 +29,25 @@ COMPLAINT = {
 }
 
 
-def _file(litigant: LitigantClient, kind: str = "complaint", **fields) -> str:
+def _file(litigant: LitigantClient, kind: str = "complaint", *, sign_extra=None, **fields) -> str:
     filing = Filing(litigant)
     draft = filing.open(kind, **fields)
     filing.upload_page(draft["id"], document_photo())
-    filing.sign(draft["id"])
+    filing.sign(draft["id"], **(sign_extra or {}))
     return draft["id"]
+
+
+def _handwriting_png() -> str:
+    import base64
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (300, 100), (255, 255, 255, 0))
+    ImageDraw.Draw(image).line((10, 80, 90, 20, 160, 70, 290, 30), fill="black", width=6)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return base64.b64encode(out.getvalue()).decode()
 
 
 def _clerk(app: Flask, session: Session, username: str = "clerk1") -> FlaskClient:
@@ -318,7 +331,9 @@ def test_the_registered_filing_is_bound_into_a_sealed_packet_that_validates(
     from pyhanko_certvalidator import ValidationContext
 
     litigant = make_litigant()
-    submission_id = _file(litigant, details=COMPLAINT)
+    submission_id = _file(
+        litigant, details=COMPLAINT, sign_extra={"handwriting_png": _handwriting_png()}
+    )
     clerk = _clerk(app, session)
     _form(clerk, submission_id, "register")
     reply = litigant.transport.send(
@@ -348,6 +363,11 @@ def test_the_registered_filing_is_bound_into_a_sealed_packet_that_validates(
     assert status.timestamp_validity.intact
     assert status.timestamp_validity.valid
     (tmp_path / "packet.pdf").write_bytes(pdf)
+    # The cover shows the handwritten signature drawn on the phone.
+    text = subprocess.run(
+        ["pdfimages", "-list", tmp_path / "packet.pdf"], capture_output=True, text=True, check=True
+    ).stdout
+    assert len([line for line in text.splitlines()[2:] if line.strip()]) >= 2  # photo + handwriting
     pdfsig = subprocess.run(
         ["pdfsig", tmp_path / "packet.pdf"], capture_output=True, text=True, check=False
     )
