@@ -26,6 +26,8 @@ class Reply:
     status: int
     body: Any
     headers: dict[str, str]
+    #: The raw response bytes (a PDF, an image); JSON replies are parsed into ``body``.
+    raw: bytes = b""
 
 
 class ApiError(Exception):
@@ -60,7 +62,7 @@ class WsgiTransport:
     def send(self, method: str, path: str, data: bytes | None, headers: dict[str, str]) -> Reply:
         response = self._client.open(path, method=method, data=data, headers=headers)
         payload = response.get_json(silent=True) if response.data else None
-        return Reply(response.status_code, payload, dict(response.headers))
+        return Reply(response.status_code, payload, dict(response.headers), response.data)
 
 
 class HttpTransport:
@@ -85,7 +87,7 @@ class HttpTransport:
         )
         is_json = response.headers.get("Content-Type", "").startswith("application/json")
         payload = response.json() if response.content and is_json else None
-        return Reply(response.status_code, payload, dict(response.headers))
+        return Reply(response.status_code, payload, dict(response.headers), response.content)
 
 
 @dataclass
@@ -121,6 +123,14 @@ class LitigantClient:
         if reply.status not in allowed:
             raise ApiError(reply)
         return reply.body
+
+    def download(self, path: str) -> bytes:
+        """GET a binary resource (a served PDF, a filing packet) with this client's token."""
+        headers = {"Authorization": f"Bearer {self.access_token}"} if self.access_token else {}
+        reply = self.transport.send("GET", self.prefix + path, None, headers)
+        if reply.status != 200:
+            raise ApiError(reply)
+        return reply.raw
 
     # -- signing in ----------------------------------------------------------------------
     def ask_for_code(self, phone: str) -> Any:

@@ -36,6 +36,28 @@ def _filed(make_litigant) -> tuple[LitigantClient, Filing, dict]:
     return litigant, filing, filing.open("complaint", details=COMPLAINT)
 
 
+def _sign(
+    litigant: LitigantClient,
+    submission_id: str,
+    manifest: dict,
+    *,
+    signer: LitigantClient | None = None,
+    device_id: str | None = None,
+    expect: int,
+) -> dict:
+    """Post a signature over ``manifest`` as given (the tests tamper with it first)."""
+    return litigant.call(
+        "POST",
+        f"/submissions/{submission_id}/sign",
+        {
+            "manifest": manifest,
+            "device_id": device_id or litigant.device_id,
+            "signature": (signer or litigant).sign_statement(manifest),
+        },
+        expect=expect,
+    )
+
+
 def _blob_files(app: Flask) -> list[Path]:
     root = app.extensions["court.settings"].instance_path / "blobs" / "sha256"
     return [p for p in root.rglob("*") if p.is_file()]
@@ -284,16 +306,7 @@ def test_the_manifest_must_match_what_was_uploaded(make_litigant, session: Sessi
     other_kind = {**manifest, "kind": "withdrawal"}
     dropped = {**manifest, "pages": manifest["pages"][:1]}
     for bad, field in ((reordered, "pages"), (other_kind, "kind"), (dropped, "pages")):
-        reply = litigant.call(
-            "POST",
-            f"/submissions/{draft['id']}/sign",
-            {
-                "manifest": bad,
-                "device_id": litigant.device_id,
-                "signature": litigant.sign_statement(bad),
-            },
-            expect=422,
-        )
+        reply = _sign(litigant, draft["id"], bad, expect=422)
         assert reply["error"]["code"] == "manifest_mismatch"
         assert field in reply["error"]["details"]["fields"]
     state = session.exec(select(Submission.state, Submission.challenge_used_at)).one()
@@ -306,16 +319,7 @@ def test_a_challenge_is_spent_by_the_signature(make_litigant) -> None:
     filing.upload_page(draft["id"], document_photo())
     manifest = filing.manifest(draft["id"])
     filing.sign(draft["id"], manifest=manifest)
-    again = litigant.call(
-        "POST",
-        f"/submissions/{draft['id']}/sign",
-        {
-            "manifest": manifest,
-            "device_id": litigant.device_id,
-            "signature": litigant.sign_statement(manifest),
-        },
-        expect=422,
-    )
+    again = _sign(litigant, draft["id"], manifest, expect=422)
     assert again["error"]["code"] == "challenge_invalid"
 
 
@@ -325,16 +329,7 @@ def test_an_expired_challenge_is_refused_and_can_be_renewed(make_litigant) -> No
         filing.upload_page(draft["id"], document_photo())
         t.shift(dt.timedelta(minutes=31))
         manifest = filing.manifest(draft["id"], at="2026-11-28T09:31:00Z")
-        reply = litigant.call(
-            "POST",
-            f"/submissions/{draft['id']}/sign",
-            {
-                "manifest": manifest,
-                "device_id": litigant.device_id,
-                "signature": litigant.sign_statement(manifest),
-            },
-            expect=422,
-        )
+        reply = _sign(litigant, draft["id"], manifest, expect=422)
         assert reply["error"]["code"] == "challenge_invalid"
         litigant.call("POST", f"/submissions/{draft['id']}/challenge")
         fresh = filing.manifest(draft["id"], at="2026-11-28T09:31:00Z")
@@ -347,40 +342,15 @@ def test_a_signature_by_another_key_or_a_revoked_certificate_is_refused(make_lit
     filing.upload_page(draft["id"], document_photo())
     manifest = filing.manifest(draft["id"])
     forged = LitigantClient(litigant.transport, key=ec.generate_private_key(ec.SECP256R1()))
-    reply = litigant.call(
-        "POST",
-        f"/submissions/{draft['id']}/sign",
-        {
-            "manifest": manifest,
-            "device_id": litigant.device_id,
-            "signature": forged.sign_statement(manifest),
-        },
-        expect=422,
-    )
+    reply = _sign(litigant, draft["id"], manifest, signer=forged, expect=422)
     assert reply["error"]["code"] == "signature_invalid"
     other = make_litigant()
-    theirs = litigant.call(
-        "POST",
-        f"/submissions/{draft['id']}/sign",
-        {
-            "manifest": manifest,
-            "device_id": other.device_id,
-            "signature": other.sign_statement(manifest),
-        },
-        expect=404,
+    theirs = _sign(
+        litigant, draft["id"], manifest, device_id=other.device_id, signer=other, expect=404
     )
     assert theirs["error"]["code"] == "not_found"
     litigant.call("POST", f"/devices/{litigant.device_id}/revoke", {"reason": "lost"})
-    revoked = litigant.call(
-        "POST",
-        f"/submissions/{draft['id']}/sign",
-        {
-            "manifest": manifest,
-            "device_id": litigant.device_id,
-            "signature": litigant.sign_statement(manifest),
-        },
-        expect=422,
-    )
+    revoked = _sign(litigant, draft["id"], manifest, expect=422)
     assert revoked["error"]["code"] == "certificate_not_usable"
 
 
@@ -393,16 +363,7 @@ def test_an_expired_certificate_is_refused(make_litigant, inbox) -> None:
         litigant.sign_in(litigant.phone, inbox.latest(litigant.phone))
         litigant.call("POST", f"/submissions/{draft['id']}/challenge")
         manifest = filing.manifest(draft["id"], at="2027-11-29T09:00:00Z")
-        reply = litigant.call(
-            "POST",
-            f"/submissions/{draft['id']}/sign",
-            {
-                "manifest": manifest,
-                "device_id": litigant.device_id,
-                "signature": litigant.sign_statement(manifest),
-            },
-            expect=422,
-        )
+        reply = _sign(litigant, draft["id"], manifest, expect=422)
     assert reply["error"]["code"] == "certificate_not_usable"
 
 
@@ -452,16 +413,7 @@ def test_a_retry_with_the_same_idempotency_key_opens_one_submission(
 def test_signing_needs_pages_and_finished_uploads(make_litigant) -> None:
     litigant, filing, draft = _filed(make_litigant)
     empty = filing.manifest(draft["id"])
-    reply = litigant.call(
-        "POST",
-        f"/submissions/{draft['id']}/sign",
-        {
-            "manifest": empty,
-            "device_id": litigant.device_id,
-            "signature": litigant.sign_statement(empty),
-        },
-        expect=409,
-    )
+    reply = _sign(litigant, draft["id"], empty, expect=409)
     assert reply["error"]["code"] == "pages_incomplete"
 
 

@@ -101,21 +101,10 @@ def test_a_clerk_registers_a_complaint_and_the_litigant_is_served_the_notice(
     notice = inbox[0]
     assert notice["read_at"] is None
     assert notice["consent_ground"] == "filing_e_address"
-    pdf = litigant.transport.send(
-        "GET",
-        f"/api/v1/inbox/{notice['id']}/document",
-        None,
-        {"Authorization": f"Bearer {litigant.access_token}"},
-    )
-    assert pdf.status == 200
+    assert litigant.download(f"/inbox/{notice['id']}/document").startswith(b"%PDF-")
     assert litigant.call("GET", "/inbox")["items"][0]["read_at"] is not None
-    certificate = litigant.transport.send(
-        "GET",
-        f"/api/v1/inbox/{notice['id']}/certificate",
-        None,
-        {"Authorization": f"Bearer {litigant.access_token}"},
-    )
-    assert certificate.status == 200
+    certificate = litigant.download(f"/inbox/{notice['id']}/certificate")
+    assert certificate.startswith(b"%PDF-")
 
 
 def test_registration_decisions_and_service_are_in_the_evidence_log(
@@ -336,17 +325,7 @@ def test_the_registered_filing_is_bound_into_a_sealed_packet_that_validates(
     )
     clerk = _clerk(app, session)
     _form(clerk, submission_id, "register")
-    reply = litigant.transport.send(
-        "GET",
-        f"/api/v1/submissions/{submission_id}/packet",
-        None,
-        {"Authorization": f"Bearer {litigant.access_token}"},
-    )
-    assert reply.status == 200
-    pdf = litigant.transport._client.get(  # the raw bytes of the PDF
-        f"/api/v1/submissions/{submission_id}/packet",
-        headers={"Authorization": f"Bearer {litigant.access_token}"},
-    ).data
+    pdf = litigant.download(f"/submissions/{submission_id}/packet")
     root = app.extensions["court.pki"].certificate("court-root")
     from cryptography.hazmat.primitives import serialization
 
