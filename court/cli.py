@@ -15,6 +15,7 @@ from court.accounts.models import STAFF_ROLES, Account, AccountState, Role
 from court.api.idempotency import prune_idempotency_records
 from court.audit import Actor
 from court.db import get_engine, unit_of_work
+from court.filing.uploads import remove_abandoned_uploads
 from court.instance import instance_secrets
 from court.migrate import upgrade
 from court.reference.services import load_case_causes
@@ -70,6 +71,10 @@ def prune_command() -> None:
     click.echo(f"pruned {count} idempotency records older than {hours} h")
     removed = components.blobs().remove_stale_temporaries(older_than_seconds=3600)
     click.echo(f"removed {removed} temporary blob files older than 1 h")
+    folder = components.settings().instance_path / "uploads"
+    with unit_of_work(get_engine()) as session:
+        dropped = remove_abandoned_uploads(session, folder, older_than=dt.timedelta(days=7))
+    click.echo(f"dropped {dropped} unfinished page uploads older than 7 days")
 
 
 @staff_cli.command("create")

@@ -8,6 +8,7 @@ an upload resumes correctly after a dropped connection or a server restart.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from collections.abc import Iterator
@@ -250,3 +251,20 @@ def _sha256_file(path: Path) -> str:
         while chunk := fh.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def remove_abandoned_uploads(session: Session, folder: Path, *, older_than: dt.timedelta) -> int:
+    """Drop unfinished uploads (and their part files) that nobody resumed in time."""
+    cutoff = utcnow() - older_than
+    stale = list(
+        session.exec(
+            select(Upload).where(
+                col(Upload.completed_at).is_(None), col(Upload.created_at) < cutoff
+            )
+        )
+    )
+    for upload in stale:
+        part_path(folder, upload).unlink(missing_ok=True)
+        session.delete(upload)
+    session.flush()
+    return len(stale)

@@ -431,3 +431,18 @@ def test_unknown_detail_fields_are_refused(make_litigant, session: Session) -> N
     )
     assert reply["error"]["code"] == "validation_failed"
     assert session.exec(select(func.count()).select_from(Submission)).one() == 0
+
+
+def test_prune_drops_abandoned_uploads_and_their_part_files(make_litigant, app: Flask) -> None:
+    _, filing, draft = _filed(make_litigant)
+    photo = document_photo()
+    with time_machine.travel(dt.datetime.now(dt.UTC) - dt.timedelta(days=8), tick=False):
+        location = filing.start_page(draft["id"], photo)
+        filing.send_bytes(location, photo[:1000], 0)
+    fresh = filing.start_page(draft["id"], photo)
+    assert len(_part_files(app)) == 2
+    result = app.test_cli_runner().invoke(args=["court", "prune"])
+    assert result.exit_code == 0, result.output
+    assert "dropped 1 unfinished page uploads" in result.output
+    assert len(_part_files(app)) == 1
+    assert filing.offset(fresh) == 0
