@@ -1,0 +1,146 @@
+"""Signatures by keys held on phones: prepared by the server, signed on the phone, finished."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from cryptography.x509.oid import NameOID
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+from documents.remote_signing import finish_signature, prepare_signature
+from documents.rendering import render_pdf
+from signing.errors import BadSignature
+from signing.keystore import FileKeyStore
+from signing.pki import EVENT_CA, ROOT, TSA, CourtPKI, DeviceSubject
+from signing.tsa import CourtTimeStamper, TimeStampAuthority
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> CourtPKI:
+    root = tmp_path_factory.mktemp("pki")
+    authority = CourtPKI(
+        FileKeyStore(root / "keys", b"a passphrase long enough"),
+        root / "pki",
+        court_name="测试法院",
+        base_url="http://127.0.0.1:8000",
+    )
+    authority.init()
+    return authority
+
+
+@pytest.fixture(scope="module")
+def blank(pki: CourtPKI) -> bytes:
+    now = dt.datetime.now(dt.UTC)
+    pdf = render_pdf(
+        "acceptance_notice.html",
+        {
+            "court_name": "测试法院",
+            "number": None,
+            "recipient": "刘小明",
+            "kind_name": "起诉状",
+            "submission_id": "s1",
+            "signed_at": now,
+            "case_number": None,
+            "title": "t",
+            "manifest_sha256": "ab" * 32,
+            "log_index": 0,
+            "issued_at": now,
+        },
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    for i, name in enumerate(("party-1", "party-2")):
+        append_signature_field(
+            writer, SigFieldSpec(name, box=(80 + 200 * i, 80, 240 + 200 * i, 150))
+        )
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _phone(pki: CourtPKI, name: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    csr = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "phone")]))
+        .sign(key, hashes.SHA256())
+    )
+    return key, pki.issue_device_certificate(csr, DeviceSubject(name, f"acct-{name}"), days=30)
+
+
+def _stamper(pki: CourtPKI) -> CourtTimeStamper:
+    return CourtTimeStamper(
+        TimeStampAuthority(pki.certificate(TSA), pki.ec_key(TSA), [pki.certificate(ROOT)])
+    )
+
+
+def _context(pki: CourtPKI) -> ValidationContext:
+    root = asn1_x509.Certificate.load(
+        pki.certificate(ROOT).public_bytes(serialization.Encoding.DER)
+    )
+    return ValidationContext(trust_roots=[root], allow_fetching=False)
+
+
+def test_two_phones_sign_and_every_signature_validates(
+    pki: CourtPKI, blank: bytes, tmp_path: Path
+) -> None:
+    chain = [pki.certificate(EVENT_CA), pki.certificate(ROOT)]
+    pdf = blank
+    for field, name in (("party-1", "刘小明"), ("party-2", "孙某")):
+        key, cert = _phone(pki, name)
+        prepared = prepare_signature(pdf, field_name=field, certificate=cert, chain=chain)
+        # The phone needs only the digest of the signed attributes, never the document.
+        signature = key.sign(prepared.attributes_digest, ec.ECDSA(Prehashed(hashes.SHA256())))
+        pdf = finish_signature(
+            prepared, signature, certificate=cert, chain=chain, timestamper=_stamper(pki)
+        )
+    reader = PdfFileReader(io.BytesIO(pdf))
+    names = []
+    for embedded in reader.embedded_signatures:
+        status = validate_pdf_signature(embedded, _context(pki))
+        assert status.intact
+        assert status.valid
+        assert status.trusted
+        assert status.timestamp_validity is not None
+        assert status.timestamp_validity.valid
+        names.append(embedded.signer_cert.subject.native["common_name"])
+    assert names == ["刘小明", "孙某"]
+
+
+def test_a_signature_by_another_key_is_refused_before_anything_is_written(
+    pki: CourtPKI, blank: bytes
+) -> None:
+    chain = [pki.certificate(EVENT_CA), pki.certificate(ROOT)]
+    _key, cert = _phone(pki, "刘小明")
+    prepared = prepare_signature(blank, field_name="party-1", certificate=cert, chain=chain)
+    thief = ec.generate_private_key(ec.SECP256R1())
+    forged = thief.sign(prepared.signed_attributes, ec.ECDSA(hashes.SHA256()))
+    with pytest.raises(BadSignature):
+        finish_signature(prepared, forged, certificate=cert, chain=chain, timestamper=_stamper(pki))
+
+
+def test_the_prepared_revision_appends_and_never_rewrites(pki: CourtPKI, blank: bytes) -> None:
+    chain = [pki.certificate(EVENT_CA), pki.certificate(ROOT)]
+    key, cert = _phone(pki, "刘小明")
+    prepared = prepare_signature(blank, field_name="party-1", certificate=cert, chain=chain)
+    assert prepared.prepared_pdf.startswith(blank)
+    signed = finish_signature(
+        prepared,
+        key.sign(prepared.signed_attributes, ec.ECDSA(hashes.SHA256())),
+        certificate=cert,
+        chain=chain,
+        timestamper=_stamper(pki),
+    )
+    assert signed.startswith(blank)
+    assert len(signed) == len(prepared.prepared_pdf)
