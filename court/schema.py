@@ -13,6 +13,7 @@ from court.eservice import models as eservice_models
 from court.filing import models as filing_models
 from court.identity import models as identity_models
 from court.reference import models as reference_models
+from court.registry import models as registry_models
 from signing.evidence import models as evidence_models
 
 MODEL_MODULES = (
@@ -27,6 +28,7 @@ MODEL_MODULES = (
     filing_models,
     eservice_models,
     evidence_models,
+    registry_models,
 )
 
 metadata = SQLModel.metadata

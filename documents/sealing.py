@@ -45,9 +45,15 @@ def seal_pdf(
     field_name: str = "CourtSeal",
     reason: str = "法院电子印章",
     location: str = "",
+    lock_fields: bool = False,
+    archive_timestamp: bool = False,
 ) -> bytes:
     """Apply the court's seal as a PAdES signature with a time stamp and embedded validation
-    data (certificates and CRLs), so that it verifies later without asking the court."""
+    data (certificates and CRLs), so that it verifies later without asking the court.
+
+    ``archive_timestamp`` adds a document time stamp (PAdES B-LTA); ``lock_fields`` makes the
+    seal lock every field, so nothing can be filled in after sealing.
+    """
     key_info = asn1_keys.PrivateKeyInfo.load(
         seal.key.private_bytes(
             serialization.Encoding.DER,
@@ -71,7 +77,20 @@ def seal_pdf(
         location=location or None,
         embed_validation_info=True,
         validation_context=context,
+        # B-LTA: a document time stamp over the signature and its validation data.
+        use_pades_lta=archive_timestamp,
+    )
+    # After the seal nothing may be filled in: the seal's field locks every field.
+    field_spec = (
+        fields.SigFieldSpec(
+            field_name, field_mdp_spec=fields.FieldMDPSpec(fields.FieldMDPAction.ALL)
+        )
+        if lock_fields
+        else None
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    output = signers.sign_pdf(writer, metadata, signer=signer, timestamper=timestamper)
+    pdf_signer = signers.PdfSigner(
+        metadata, signer=signer, timestamper=timestamper, new_field_spec=field_spec
+    )
+    output = pdf_signer.sign_pdf(writer)
     return output.getvalue()

@@ -172,6 +172,22 @@ class LitigantClient:
         message = rfc8785.dumps(statement)
         return base64.b64encode(self.key.sign(message, ec.ECDSA(hashes.SHA256()))).decode()
 
+    def sign_document(self, document_id: str) -> Any:
+        """Sign a court document (PAdES): get the signed attributes, sign their digest."""
+        task = self.call("POST", f"/documents/{document_id}/signing", {"device_id": self.device_id})
+        return self.call(
+            "POST",
+            f"/documents/{document_id}/signing/{task['preparation_id']}",
+            {"signature": self.sign_digest(base64.b64decode(task["digest"]))},
+        )
+
+    def sign_digest(self, digest: bytes) -> str:
+        """Sign a SHA-256 digest, as a phone keystore does; return base64 DER."""
+        from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+
+        signature = self.key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256())))
+        return base64.b64encode(signature).decode()
+
     def reverify(self, purpose: str) -> Any:
         """Re-verify identity (R5) by signing a fresh server challenge."""
         challenge = self.call("POST", "/identity/challenges", {"purpose": purpose})

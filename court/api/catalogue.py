@@ -15,6 +15,7 @@ from court.evidence import api as evidence_api
 from court.filing import api as filing_api
 from court.identity import api as identity_api
 from court.reference import api as reference_api
+from court.registry import api as registry_api
 
 API_MODULES = (
     accounts_api,
@@ -25,6 +26,7 @@ API_MODULES = (
     filing_api,
     eservice_api,
     evidence_api,
+    registry_api,
 )
 
 register_openapi(api, title="移动微法院 Mobile Micro-Court API", version="1.0")

@@ -1,0 +1,1 @@
+"""The registry of court documents: every issued revision, its signers, its state (R14, R22)."""

@@ -1,0 +1,360 @@
+"""Issuing court documents, collecting phone signatures, and sealing last (R14)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography import x509
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+from pyhanko.sign.timestamps.api import TimeStamper
+from sqlmodel import Session, col, select, update
+
+from court.accounts.models import Account
+from court.audit import Actor, record_audit
+from court.db import utcnow
+from court.devices.services import get_own_device, usable_certificate
+from court.registry.errors import DocumentNotFound, NotASigner, NotReadyToSeal, StalePreparation
+from court.registry.models import (
+    DOCUMENT_MOVES,
+    SEAL_FIELD,
+    CourtDocument,
+    DocumentRevision,
+    DocumentState,
+    SigningPreparation,
+)
+from documents.blobs import FilesystemBlobStore
+from documents.remote_signing import Preparation, finish_signature, prepare_signature
+from documents.sealing import SealingKey, seal_pdf
+from signing.evidence.store import EvidenceLog
+from signing.pki import EVENT_CA, ROOT, CourtPKI
+
+PREPARATION_TTL = dt.timedelta(minutes=15)
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+@dataclass(frozen=True)
+class FieldPlacement:
+    """Where a signer's field goes: from the template's signature box."""
+
+    name: str
+    page: int
+    box: tuple[float, float, float, float]
+
+
+def new_short_code() -> str:
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def with_signature_fields(pdf: bytes, fields: Sequence[FieldPlacement]) -> bytes:
+    """Add an empty signature field for each signer (and the seal) at its box."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    for spec in fields:
+        box = (round(spec.box[0]), round(spec.box[1]), round(spec.box[2]), round(spec.box[3]))
+        append_signature_field(writer, SigFieldSpec(spec.name, box=box, on_page=spec.page))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _record_revision(
+    session: Session,
+    blobs: FilesystemBlobStore,
+    log: EvidenceLog,
+    document: CourtDocument,
+    pdf: bytes,
+    *,
+    reason: str,
+    account_id: str | None,
+) -> DocumentRevision:
+    ref = blobs.put_stream([pdf])
+    number = document.revision + 1 if reason != "issued" else 1
+    leaf = log.append(
+        session,
+        "document.revision",
+        {
+            "document": document.id,
+            "kind": document.kind,
+            "revision": number,
+            "reason": reason,
+            "sha256": ref.sha256,
+            "time": utcnow().isoformat(),
+        },
+    )
+    revision = DocumentRevision(
+        document_id=document.id,
+        number=number,
+        sha256=ref.sha256,
+        size=ref.size,
+        reason=reason,
+        account_id=account_id,
+        log_index=leaf.index,
+        created_at=utcnow(),
+    )
+    session.add(revision)
+    document.revision = number
+    document.current_sha256 = ref.sha256
+    session.add(document)
+    session.flush()
+    return revision
+
+
+def issue_document(
+    session: Session,
+    blobs: FilesystemBlobStore,
+    log: EvidenceLog,
+    actor: Actor,
+    *,
+    court_id: str,
+    case_id: str | None,
+    kind: str,
+    title: str,
+    pdf: bytes,
+    fields: Sequence[FieldPlacement],
+    signers: Sequence[dict[str, Any]],
+    short_code: str | None = None,
+) -> CourtDocument:
+    """Register a rendered document with its signature fields as revision 1."""
+    document = CourtDocument(
+        court_id=court_id,
+        case_id=case_id,
+        kind=kind,
+        title=title,
+        state=DocumentState.DRAFT.value,
+        short_code=short_code or new_short_code(),
+        current_sha256="0" * 64,
+        revision=0,
+        signers=list(signers),
+        created_at=utcnow(),
+    )
+    DOCUMENT_MOVES.start(session, document, DocumentState.DRAFT, actor, "rendered")
+    session.flush()
+    _record_revision(
+        session,
+        blobs,
+        log,
+        document,
+        with_signature_fields(pdf, fields),
+        reason="issued",
+        account_id=actor.account_id,
+    )
+    DOCUMENT_MOVES.move(
+        session, document, DocumentState.AWAITING_SIGNATURES, actor, "issued for signing"
+    )
+    record_audit(session, actor, "document.issue", "court_document", document.id, {"kind": kind})
+    return document
+
+
+def document_for_party(
+    session: Session, account_id: str, document_id: str, *, lock: bool = False
+) -> CourtDocument:
+    """A document the account is a signer of; anyone else's is not found."""
+    query = select(CourtDocument).where(CourtDocument.id == document_id)
+    if lock:
+        query = query.with_for_update()
+    document = session.exec(query).first()
+    if document is None or not any(s.get("account_id") == account_id for s in document.signers):
+        raise DocumentNotFound({"document": document_id})
+    return document
+
+
+def _my_open_field(document: CourtDocument, account_id: str) -> str:
+    for signer in document.signers:
+        field = str(signer["field"])
+        if signer.get("account_id") == account_id and field not in document.signed_fields:
+            return field
+    raise NotASigner({"document": document.id})
+
+
+def prepare_party_signature(
+    session: Session,
+    blobs: FilesystemBlobStore,
+    pki: CourtPKI,
+    account: Account,
+    *,
+    document_id: str,
+    device_id: str,
+) -> SigningPreparation:
+    """Prepare the account's signature over the latest revision; older preparations lapse."""
+    document = document_for_party(session, account.id, document_id, lock=True)
+    if document.state != DocumentState.AWAITING_SIGNATURES:
+        raise NotASigner({"state": document.state})
+    field = _my_open_field(document, account.id)
+    device = get_own_device(session, account.id, device_id)
+    certificate = usable_certificate(session, pki, device)
+    with blobs.open(document.current_sha256) as fh:
+        current = fh.read()
+    prepared = prepare_signature(
+        current,
+        field_name=field,
+        certificate=certificate,
+        chain=_chain(pki),
+        reason="当事人电子签名",
+    )
+    now = utcnow()
+    # Only one preparation per document is live.
+    session.exec(
+        update(SigningPreparation)
+        .where(
+            col(SigningPreparation.document_id) == document.id,
+            col(SigningPreparation.used_at).is_(None),
+        )
+        .values(expires_at=now)
+    )
+    preparation = SigningPreparation(
+        document_id=document.id,
+        base_revision=document.revision,
+        field_name=field,
+        account_id=account.id,
+        device_id=device.id,
+        prepared_sha256=blobs.put_stream([prepared.prepared_pdf]).sha256,
+        document_digest=prepared.document_digest,
+        reserved_start=prepared.reserved_start,
+        reserved_end=prepared.reserved_end,
+        signed_attributes=prepared.signed_attributes,
+        created_at=now,
+        expires_at=now + PREPARATION_TTL,
+    )
+    session.add(preparation)
+    session.flush()
+    return preparation
+
+
+def _chain(pki: CourtPKI) -> list[x509.Certificate]:
+    return [pki.certificate(EVENT_CA), pki.certificate(ROOT)]
+
+
+def finish_party_signature(
+    session: Session,
+    blobs: FilesystemBlobStore,
+    pki: CourtPKI,
+    log: EvidenceLog,
+    timestamper: TimeStamper,
+    actor: Actor,
+    account: Account,
+    *,
+    document_id: str,
+    preparation_id: str,
+    signature: bytes,
+) -> CourtDocument:
+    """Embed the phone's signature if its preparation is still the live one (never rewrite)."""
+    document = document_for_party(session, account.id, document_id, lock=True)
+    preparation = session.get(SigningPreparation, preparation_id)
+    now = utcnow()
+    if (
+        preparation is None
+        or preparation.document_id != document.id
+        or preparation.account_id != account.id
+        or preparation.used_at is not None
+        or preparation.expires_at <= now
+        or preparation.base_revision != document.revision
+        or preparation.field_name in document.signed_fields
+    ):
+        raise StalePreparation({"current_revision": document.revision})
+    device = get_own_device(session, account.id, preparation.device_id)
+    certificate = usable_certificate(session, pki, device, at=now)
+    with blobs.open(preparation.prepared_sha256) as fh:
+        prepared_pdf = fh.read()
+    signed = finish_signature(
+        Preparation(
+            prepared_pdf=prepared_pdf,
+            document_digest=preparation.document_digest,
+            reserved_start=preparation.reserved_start,
+            reserved_end=preparation.reserved_end,
+            signed_attributes=preparation.signed_attributes,
+            field_name=preparation.field_name,
+        ),
+        signature,
+        certificate=certificate,
+        chain=_chain(pki),
+        timestamper=timestamper,
+    )
+    preparation.used_at = now
+    session.add(preparation)
+    _record_revision(
+        session,
+        blobs,
+        log,
+        document,
+        signed,
+        reason=f"signed:{preparation.field_name}",
+        account_id=account.id,
+    )
+    document.signed_fields = [*document.signed_fields, preparation.field_name]
+    session.add(document)
+    if all(str(s["field"]) in document.signed_fields for s in document.signers):
+        DOCUMENT_MOVES.move(
+            session, document, DocumentState.SIGNED, actor, "every signer has signed"
+        )
+    record_audit(
+        session,
+        actor,
+        "document.sign",
+        "court_document",
+        document.id,
+        {
+            "field": preparation.field_name,
+            "device": device.id,
+            "sha256": hashlib.sha256(signed).hexdigest(),
+        },
+    )
+    return document
+
+
+def seal_document(
+    session: Session,
+    blobs: FilesystemBlobStore,
+    log: EvidenceLog,
+    actor: Actor,
+    document_id: str,
+    *,
+    seal: SealingKey,
+    timestamper: TimeStamper,
+) -> CourtDocument:
+    """Seal last: the court's approval signature with validation data and a time stamp."""
+    document = session.exec(
+        select(CourtDocument).where(CourtDocument.id == document_id).with_for_update()
+    ).first()
+    if document is None:
+        raise DocumentNotFound({"document": document_id})
+    if document.state != DocumentState.SIGNED:
+        raise NotReadyToSeal({"state": document.state})
+    with blobs.open(document.current_sha256) as fh:
+        current = fh.read()
+    sealed = seal_pdf(
+        current,
+        seal,
+        timestamper,
+        field_name=SEAL_FIELD,
+        reason="法院电子印章",
+        lock_fields=True,
+        archive_timestamp=True,
+    )
+    _record_revision(
+        session, blobs, log, document, sealed, reason="sealed", account_id=actor.account_id
+    )
+    DOCUMENT_MOVES.move(session, document, DocumentState.SEALED, actor, "sealed by the court")
+    record_audit(session, actor, "document.seal", "court_document", document.id)
+    return document
+
+
+def revision_by_hash(
+    session: Session, sha256: str
+) -> tuple[CourtDocument, DocumentRevision] | None:
+    row = session.exec(
+        select(CourtDocument, DocumentRevision)
+        .join(DocumentRevision, col(DocumentRevision.document_id) == CourtDocument.id)
+        .where(DocumentRevision.sha256 == sha256)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def document_by_code(session: Session, short_code: str) -> CourtDocument | None:
+    return session.exec(select(CourtDocument).where(CourtDocument.short_code == short_code)).first()

@@ -1,0 +1,208 @@
+"""Court documents signed on phones by the parties, then sealed by the court (R14)."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import subprocess
+from pathlib import Path
+
+from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
+from flask import Flask
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature, validate_pdf_timestamp
+from pyhanko_certvalidator import ValidationContext
+from sqlmodel import Session, select
+
+from court.accounts.models import Account
+from court.audit import Actor
+from court.db import get_engine, unit_of_work
+from court.registry import services
+from court.registry.models import CourtDocument, DocumentRevision
+from documents.rendering import render_pdf
+from litigant_client import LitigantClient
+from tests import factories
+
+MEDIATOR = Actor(account_id=None, role="mediator")
+
+
+def _account_id(litigant: LitigantClient) -> str:
+    return litigant.call("GET", "/me")["id"]
+
+
+def _issue(app: Flask, session: Session, alice: LitigantClient, bob: LitigantClient) -> str:
+    now = dt.datetime.now(dt.UTC)
+    pdf = render_pdf(
+        "acceptance_notice.html",
+        {
+            "court_name": "宁波市海曙区人民法院",
+            "number": None,
+            "recipient": "双方当事人",
+            "kind_name": "调解协议",
+            "submission_id": "-",
+            "signed_at": now,
+            "case_number": None,
+            "title": "调解协议书（测试）",
+            "manifest_sha256": "-",
+            "log_index": 0,
+            "issued_at": now,
+        },
+    )
+    court = factories.court(session)
+    signers = [
+        {"field": "party-1", "role": "申请人", "name": "刘小明", "account_id": _account_id(alice)},
+        {"field": "party-2", "role": "被申请人", "name": "孙某", "account_id": _account_id(bob)},
+    ]
+    with app.app_context(), unit_of_work(get_engine(app)) as s:
+        document = services.issue_document(
+            s,
+            app.extensions["court.blobs"],
+            app.extensions["court.evidence_log"],
+            MEDIATOR,
+            court_id=court.id,
+            case_id=None,
+            kind="mediation_agreement",
+            title="调解协议书",
+            pdf=pdf,
+            fields=[
+                services.FieldPlacement("party-1", 0, (60, 60, 230, 130)),
+                services.FieldPlacement("party-2", 0, (260, 60, 430, 130)),
+            ],
+            signers=signers,
+        )
+        return document.id
+
+
+def _seal(app: Flask, document_id: str) -> None:
+    from court import components
+
+    with app.test_request_context(), unit_of_work(get_engine(app)) as s:
+        services.seal_document(
+            s,
+            components.blobs(),
+            components.evidence_log(),
+            Actor.system("court"),
+            document_id,
+            seal=components.sealing_key(),
+            timestamper=components.timestamper(),
+        )
+
+
+def _root(app: Flask) -> asn1_x509.Certificate:
+    cert = app.extensions["court.pki"].certificate("court-root")
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def test_two_parties_sign_on_their_phones_and_the_court_seals_last(
+    app: Flask, make_litigant, session: Session, tmp_path: Path
+) -> None:
+    alice, bob = make_litigant(name="刘小明"), make_litigant(name="孙某")
+    document_id = _issue(app, session, alice, bob)
+    seen = alice.call("GET", f"/documents/{document_id}")
+    assert seen["state"] == "awaiting_signatures"
+    assert seen["my_field"] == "party-1"
+    alice.sign_document(document_id)
+    done = bob.sign_document(document_id)
+    assert done["state"] == "signed"
+    assert [s["signed"] for s in done["signers"]] == [True, True]
+    _seal(app, document_id)
+    pdf = alice.download(f"/documents/{document_id}/pdf")
+    reader = PdfFileReader(io.BytesIO(pdf))
+    context = ValidationContext(trust_roots=[_root(app)], allow_fetching=False)
+    names = []
+    stamps = [e for e in reader.embedded_signatures if e.sig_object_type == "/DocTimeStamp"]
+    assert len(stamps) == 1  # B-LTA: a document time stamp after the seal
+    assert validate_pdf_timestamp(stamps[0], context).valid
+    for embedded in reader.embedded_signatures:
+        if embedded.sig_object_type != "/Sig":
+            continue
+        status = validate_pdf_signature(embedded, context)
+        assert status.intact
+        assert status.valid
+        assert status.trusted
+        names.append(embedded.field_name)
+    assert names == ["party-1", "party-2", "court-seal"]
+    (tmp_path / "agreement.pdf").write_bytes(pdf)
+    out = subprocess.run(
+        ["pdfsig", tmp_path / "agreement.pdf"], capture_output=True, text=True, check=False
+    ).stdout
+    # pdfsig checks the three signatures; it does not check document time stamps at all.
+    assert out.count("Signature is Valid.") == 3
+    assert "Invalid" not in out
+    session.rollback()
+    revisions = session.exec(
+        select(DocumentRevision).where(DocumentRevision.document_id == document_id)
+    ).all()
+    assert [r.reason for r in revisions] == ["issued", "signed:party-1", "signed:party-2", "sealed"]
+    assert session.get(CourtDocument, document_id).state == "sealed"
+
+
+def test_a_stale_preparation_is_refused_and_prepared_again(
+    app: Flask, make_litigant, session: Session
+) -> None:
+    alice, bob = make_litigant(name="刘小明"), make_litigant(name="孙某")
+    document_id = _issue(app, session, alice, bob)
+    bobs_task = bob.call("POST", f"/documents/{document_id}/signing", {"device_id": bob.device_id})
+    # Alice prepares after Bob: only the latest preparation of a document is live ...
+    alice.sign_document(document_id)
+    stale = bob.call(
+        "POST",
+        f"/documents/{document_id}/signing/{bobs_task['preparation_id']}",
+        {"signature": bob.sign_digest(base64.b64decode(bobs_task["digest"]))},
+        expect=409,
+    )
+    assert stale["error"]["code"] == "signing_preparation_stale"
+    # ... so Bob prepares again over Alice's signed revision, which is never rewritten.
+    assert bob.sign_document(document_id)["state"] == "signed"
+
+
+def test_a_signature_by_another_key_is_refused_and_nothing_changes(
+    app: Flask, make_litigant, session: Session
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    alice, bob = make_litigant(), make_litigant()
+    document_id = _issue(app, session, alice, bob)
+    task = alice.call("POST", f"/documents/{document_id}/signing", {"device_id": alice.device_id})
+    forger = LitigantClient(alice.transport, key=ec.generate_private_key(ec.SECP256R1()))
+    reply = alice.call(
+        "POST",
+        f"/documents/{document_id}/signing/{task['preparation_id']}",
+        {"signature": forger.sign_digest(base64.b64decode(task["digest"]))},
+        expect=422,
+    )
+    assert reply["error"]["code"] == "signature_invalid"
+    assert alice.call("GET", f"/documents/{document_id}")["revision"] == 1
+
+
+def test_outsiders_cannot_see_or_sign_and_signers_cannot_sign_twice(
+    app: Flask, make_litigant, session: Session
+) -> None:
+    alice, bob, eve = make_litigant(), make_litigant(), make_litigant()
+    document_id = _issue(app, session, alice, bob)
+    assert eve.call("GET", f"/documents/{document_id}", expect=404)
+    assert eve.call(
+        "POST", f"/documents/{document_id}/signing", {"device_id": eve.device_id}, expect=404
+    )
+    alice.sign_document(document_id)
+    again = alice.call(
+        "POST", f"/documents/{document_id}/signing", {"device_id": alice.device_id}, expect=403
+    )
+    assert again["error"]["code"] == "not_a_signer"
+
+
+def test_the_seal_waits_for_every_signer(app: Flask, make_litigant, session: Session) -> None:
+    import pytest
+
+    from court.registry.errors import NotReadyToSeal
+
+    alice, bob = make_litigant(), make_litigant()
+    document_id = _issue(app, session, alice, bob)
+    alice.sign_document(document_id)
+    with pytest.raises(NotReadyToSeal):
+        _seal(app, document_id)
+    session.rollback()
+    account = session.exec(select(Account)).first()
+    assert account is not None
