@@ -94,3 +94,37 @@ def seal_pdf(
     )
     output = pdf_signer.sign_pdf(writer)
     return output.getvalue()
+
+
+def sign_with_held_key(
+    pdf: bytes,
+    *,
+    key: ec.EllipticCurvePrivateKey,
+    certificate: x509.Certificate,
+    chain: Sequence[x509.Certificate],
+    field_name: str,
+    reason: str,
+    timestamper: TimeStamper,
+) -> bytes:
+    """Sign an existing field with a key the court holds for a staff member (PAdES B-T)."""
+    key_info = asn1_keys.PrivateKeyInfo.load(
+        key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    signer = signers.SimpleSigner(
+        signing_cert=_asn1_cert(certificate),
+        signing_key=key_info,
+        cert_registry=SimpleCertificateStore.from_certs([_asn1_cert(c) for c in chain]),
+    )
+    metadata = signers.PdfSignatureMetadata(
+        field_name=field_name,
+        subfilter=fields.SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        reason=reason,
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    pdf_signer = signers.PdfSigner(metadata, signer=signer, timestamper=timestamper)
+    return pdf_signer.sign_pdf(writer, existing_fields_only=True).getvalue()

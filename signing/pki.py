@@ -306,6 +306,60 @@ class CourtPKI:
             .sign(self.ec_key(EVENT_CA), hashes.SHA256())
         )
 
+    def staff_signing_key(
+        self, account_id: str, name: str, title: str, *, days: int = 365
+    ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+        """The court-held signing key of a judge or mediator, created on first use.
+
+        Staff sign in the browser after re-entering their password, so the court holds these
+        keys (in the KeyStore, like its own); the certificate names the person and the role.
+        """
+        key_name = f"staff-{account_id}"
+        if not self._keys.exists(key_name):
+            self._keys.store(key_name, ec.generate_private_key(ec.SECP256R1()))
+        key = self.ec_key(key_name)
+        path = self.cert_path(key_name)
+        if path.exists():
+            cert = x509.load_pem_x509_certificate(path.read_bytes())
+            if cert.not_valid_after_utc > _now() + dt.timedelta(days=1):
+                return key, cert
+        ca_cert = self.certificate(EVENT_CA)
+        now = _now()
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(
+                x509.Name(
+                    [
+                        x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+                        x509.NameAttribute(NameOID.ORGANIZATION_NAME, self._court_name),
+                        x509.NameAttribute(NameOID.TITLE, title),
+                        x509.NameAttribute(NameOID.COMMON_NAME, name),
+                        x509.NameAttribute(NameOID.USER_ID, account_id),
+                    ]
+                )
+            )
+            .issuer_name(ca_cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=1))
+            .not_valid_after(now + dt.timedelta(days=days))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_SIGNING_USAGE, critical=True)
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+            )
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(
+                    _ec_public(ca_cert.public_key())
+                ),
+                critical=False,
+            )
+            .add_extension(_distribution_point(self.crl_url(EVENT_CA)), critical=False)
+            .sign(self.ec_key(EVENT_CA), hashes.SHA256())
+        )
+        _write_public(path, cert.public_bytes(serialization.Encoding.PEM))
+        return key, cert
+
     def build_crl(
         self,
         issuer: str,

@@ -70,3 +70,15 @@ class UnknownCourt(CourtError):
     code = "unknown_court"
     zh = "未找到该法院。"
     en = "No such court."
+
+
+class PasswordNotConfirmed(KeepsChanges, Forbidden):
+    code = "password_not_confirmed"
+    zh = "密码错误，未能确认身份。"
+    en = "The password is wrong; your identity was not confirmed."
+
+
+class AccountLocked(Forbidden):
+    code = "account_locked"
+    zh = "登录失败次数过多，账户已临时锁定。"
+    en = "Too many failed attempts; the account is locked for a while."

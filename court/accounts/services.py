@@ -16,8 +16,10 @@ from sqlmodel import Session, col, func, select, update
 
 from court.accounts.errors import (
     AccountDisabled,
+    AccountLocked,
     CodeAttemptsExhausted,
     InvalidPhone,
+    PasswordNotConfirmed,
     RefreshReused,
     TokenExpired,
     TokenInvalid,
@@ -230,6 +232,26 @@ def _verify_quietly(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+def confirm_password(session: Session, settings: Settings, account: Account, password: str) -> None:
+    """Ask a signed-in staff member for their password again before a signature (step-up).
+
+    Wrong answers count towards the same lockout as sign-in failures.
+    """
+    now = utcnow()
+    if account.locked_until is not None and account.locked_until > now:
+        raise AccountLocked({"locked_until": account.locked_until.isoformat()})
+    if account.password_hash is not None and _verify_quietly(account.password_hash, password):
+        account.failed_logins = 0
+        session.add(account)
+        return
+    account.failed_logins += 1
+    if account.failed_logins >= settings.login_max_failures:
+        account.locked_until = now + dt.timedelta(seconds=settings.login_lockout_seconds)
+        account.failed_logins = 0
+    session.add(account)
+    raise PasswordNotConfirmed
 
 
 def staff_session_for_cookie(

@@ -32,7 +32,13 @@ def _account_id(litigant: LitigantClient) -> str:
     return litigant.call("GET", "/me")["id"]
 
 
-def _issue(app: Flask, session: Session, alice: LitigantClient, bob: LitigantClient) -> str:
+def _issue(
+    app: Flask,
+    session: Session,
+    alice: LitigantClient,
+    bob: LitigantClient,
+    mediator: Account | None = None,
+) -> str:
     now = dt.datetime.now(dt.UTC)
     pdf = render_pdf(
         "acceptance_notice.html",
@@ -55,6 +61,21 @@ def _issue(app: Flask, session: Session, alice: LitigantClient, bob: LitigantCli
         {"field": "party-1", "role": "申请人", "name": "刘小明", "account_id": _account_id(alice)},
         {"field": "party-2", "role": "被申请人", "name": "孙某", "account_id": _account_id(bob)},
     ]
+    fields = [
+        services.FieldPlacement("party-1", 0, (60, 60, 230, 130)),
+        services.FieldPlacement("party-2", 0, (260, 60, 430, 130)),
+    ]
+    if mediator is not None:
+        signers.append(
+            {
+                "field": "mediator",
+                "role": "调解员",
+                "name": mediator.display_name,
+                "account_id": mediator.id,
+                "kind": "staff",
+            }
+        )
+        fields.append(services.FieldPlacement("mediator", 0, (60, 150, 230, 220)))
     with app.app_context(), unit_of_work(get_engine(app)) as s:
         document = services.issue_document(
             s,
@@ -66,10 +87,7 @@ def _issue(app: Flask, session: Session, alice: LitigantClient, bob: LitigantCli
             kind="mediation_agreement",
             title="调解协议书",
             pdf=pdf,
-            fields=[
-                services.FieldPlacement("party-1", 0, (60, 60, 230, 130)),
-                services.FieldPlacement("party-2", 0, (260, 60, 430, 130)),
-            ],
+            fields=fields,
             signers=signers,
         )
         return document.id
@@ -206,3 +224,55 @@ def test_the_seal_waits_for_every_signer(app: Flask, make_litigant, session: Ses
     session.rollback()
     account = session.exec(select(Account)).first()
     assert account is not None
+
+
+def test_the_mediator_signs_after_the_parties_with_a_court_held_key(
+    app: Flask, make_litigant, session: Session
+) -> None:
+    import pytest
+
+    from court.accounts.errors import PasswordNotConfirmed
+    from court.accounts.models import Role
+    from court.accounts.services import confirm_password
+    from court.registry.errors import NotReadyToSeal
+
+    alice, bob = make_litigant(), make_litigant()
+    mediator = factories.staff(session, Role.MEDIATOR, "mediator1")
+    session.commit()
+    document_id = _issue(app, session, alice, bob, mediator)
+
+    def sign_as_mediator(password: str) -> None:
+        from court import components
+
+        with app.test_request_context(), unit_of_work(get_engine(app)) as s:
+            staff = s.get(Account, mediator.id)
+            confirm_password(s, components.settings(), staff, password)
+            services.sign_as_staff(
+                s,
+                components.blobs(),
+                components.pki(),
+                components.evidence_log(),
+                components.timestamper(),
+                Actor(staff.id, staff.role),
+                staff,
+                document_id=document_id,
+                title="调解员",
+            )
+
+    with pytest.raises(NotReadyToSeal):
+        sign_as_mediator(factories.STAFF_PASSWORD)  # the parties have not signed yet
+    alice.sign_document(document_id)
+    bob.sign_document(document_id)
+    with pytest.raises(PasswordNotConfirmed):
+        sign_as_mediator("wrong password")
+    sign_as_mediator(factories.STAFF_PASSWORD)
+    _seal(app, document_id)
+    pdf = alice.download(f"/documents/{document_id}/pdf")
+    context = ValidationContext(trust_roots=[_root(app)], allow_fetching=False)
+    signed = [
+        e for e in PdfFileReader(io.BytesIO(pdf)).embedded_signatures if e.sig_object_type == "/Sig"
+    ]
+    assert [e.field_name for e in signed] == ["party-1", "party-2", "mediator", "court-seal"]
+    for embedded in signed:
+        assert validate_pdf_signature(embedded, context).bottom_line
+    assert signed[2].signer_cert.subject.native["title"] == "调解员"
