@@ -173,7 +173,8 @@ def start_signing(document_id: str, body: SigningStart) -> SigningTask:
     summary="Finish my signature with the phone's ECDSA signature",
 )
 def finish_signing(document_id: str, preparation_id: str, body: SigningFinish) -> DocumentPublic:
-    """The server checks the signature, adds a time stamp and records the new revision."""
+    """The server checks the signature, adds a time stamp and records the new revision; after
+    the last signature the court seals the document at once."""
     account = current_account()
     document = services.finish_party_signature(
         db(),
@@ -186,5 +187,6 @@ def finish_signing(document_id: str, preparation_id: str, body: SigningFinish) -
         document_id=document_id,
         preparation_id=preparation_id,
         signature=decode_signature(body.signature),
+        seal=components.sealing_key(),
     )
     return document_public(document, account.id)

@@ -243,6 +243,7 @@ def finish_party_signature(
     document_id: str,
     preparation_id: str,
     signature: bytes,
+    seal: SealingKey | None = None,
 ) -> CourtDocument:
     """Embed the phone's signature if its preparation is still the live one (never rewrite)."""
     document = document_for_party(session, account.id, document_id, lock=True)
@@ -289,10 +290,7 @@ def finish_party_signature(
     )
     document.signed_fields = [*document.signed_fields, preparation.field_name]
     session.add(document)
-    if all(str(s["field"]) in document.signed_fields for s in document.signers):
-        DOCUMENT_MOVES.move(
-            session, document, DocumentState.SIGNED, actor, "every signer has signed"
-        )
+    _complete_if_signed(session, blobs, log, actor, document, seal, timestamper)
     record_audit(
         session,
         actor,
@@ -323,6 +321,7 @@ def sign_as_staff(
     *,
     document_id: str,
     title: str,
+    seal: SealingKey | None = None,
 ) -> CourtDocument:
     """Sign a staff member's field with the key the court holds for them.
 
@@ -372,12 +371,54 @@ def sign_as_staff(
     )
     document.signed_fields = [*document.signed_fields, field]
     session.add(document)
-    if all(str(s["field"]) in document.signed_fields for s in document.signers):
-        DOCUMENT_MOVES.move(
-            session, document, DocumentState.SIGNED, actor, "every signer has signed"
-        )
+    _complete_if_signed(session, blobs, log, actor, document, seal, timestamper)
     record_audit(session, actor, "document.sign", "court_document", document.id, {"field": field})
     return document
+
+
+def _complete_if_signed(
+    session: Session,
+    blobs: FilesystemBlobStore,
+    log: EvidenceLog,
+    actor: Actor,
+    document: CourtDocument,
+    seal: SealingKey | None,
+    timestamper: TimeStamper,
+) -> None:
+    """At the last signature the document is signed (R14: it takes effect) and, when a seal
+    is given, the court seals it at once."""
+    if not all(str(s["field"]) in document.signed_fields for s in document.signers):
+        return
+    DOCUMENT_MOVES.move(session, document, DocumentState.SIGNED, actor, "every signer has signed")
+    if seal is not None:
+        _apply_seal(session, blobs, log, actor, document, seal, timestamper)
+
+
+def _apply_seal(
+    session: Session,
+    blobs: FilesystemBlobStore,
+    log: EvidenceLog,
+    actor: Actor,
+    document: CourtDocument,
+    seal: SealingKey,
+    timestamper: TimeStamper,
+) -> None:
+    with blobs.open(document.current_sha256) as fh:
+        current = fh.read()
+    sealed = seal_pdf(
+        current,
+        seal,
+        timestamper,
+        field_name=SEAL_FIELD,
+        reason="法院电子印章",
+        lock_fields=True,
+        archive_timestamp=True,
+    )
+    _record_revision(
+        session, blobs, log, document, sealed, reason="sealed", account_id=actor.account_id
+    )
+    DOCUMENT_MOVES.move(session, document, DocumentState.SEALED, actor, "sealed by the court")
+    record_audit(session, actor, "document.seal", "court_document", document.id)
 
 
 def seal_document(
@@ -398,22 +439,7 @@ def seal_document(
         raise DocumentNotFound({"document": document_id})
     if document.state != DocumentState.SIGNED:
         raise NotReadyToSeal({"state": document.state})
-    with blobs.open(document.current_sha256) as fh:
-        current = fh.read()
-    sealed = seal_pdf(
-        current,
-        seal,
-        timestamper,
-        field_name=SEAL_FIELD,
-        reason="法院电子印章",
-        lock_fields=True,
-        archive_timestamp=True,
-    )
-    _record_revision(
-        session, blobs, log, document, sealed, reason="sealed", account_id=actor.account_id
-    )
-    DOCUMENT_MOVES.move(session, document, DocumentState.SEALED, actor, "sealed by the court")
-    record_audit(session, actor, "document.seal", "court_document", document.id)
+    _apply_seal(session, blobs, log, actor, document, seal, timestamper)
     return document
 
 
