@@ -275,3 +275,38 @@ def test_the_mediator_signs_after_the_parties_with_a_court_held_key(
     for embedded in signed:
         assert validate_pdf_signature(embedded, context).bottom_line
     assert signed[2].signer_cert.subject.native["title"] == "调解员"
+
+
+def test_a_mediator_signs_in_the_staff_pages_with_the_password(
+    app: Flask, make_litigant, session: Session
+) -> None:
+    import re
+
+    from court.accounts.models import Role
+
+    alice, bob = make_litigant(), make_litigant()
+    mediator = factories.staff(session, Role.MEDIATOR, "mediator1")
+    session.commit()
+    document_id = _issue(app, session, alice, bob, mediator)
+    alice.sign_document(document_id)
+    bob.sign_document(document_id)
+    browser = app.test_client()
+    page = browser.get("/staff/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    browser.post(
+        "/staff/sign-in",
+        data={"username": "mediator1", "password": factories.STAFF_PASSWORD, "csrf_token": token},
+    )
+    detail = browser.get(f"/staff/documents/{document_id}").get_data(as_text=True)
+    assert "签署本文书" in detail
+    token = re.search(r'name="csrf_token" value="([^"]+)"', detail).group(1)
+    wrong = browser.post(
+        f"/staff/documents/{document_id}/sign", data={"password": "nope", "csrf_token": token}
+    )
+    assert wrong.status_code == 403
+    ok = browser.post(
+        f"/staff/documents/{document_id}/sign",
+        data={"password": factories.STAFF_PASSWORD, "csrf_token": token},
+    )
+    assert ok.status_code == 302
+    assert alice.call("GET", f"/documents/{document_id}")["state"] == "sealed"
