@@ -9,15 +9,18 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.timestamps.api import TimeStamper
+from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
@@ -47,6 +50,9 @@ def seal_pdf(
     location: str = "",
     lock_fields: bool = False,
     archive_timestamp: bool = False,
+    box: tuple[int, int, int, int] | None = None,
+    page: int = 0,
+    appearance: Path | None = None,
 ) -> bytes:
     """Apply the court's seal as a PAdES signature with a time stamp and embedded validation
     data (certificates and CRLs), so that it verifies later without asking the court.
@@ -81,16 +87,25 @@ def seal_pdf(
         use_pades_lta=archive_timestamp,
     )
     # After the seal nothing may be filled in: the seal's field locks every field.
+    lock = fields.FieldMDPSpec(fields.FieldMDPAction.ALL) if lock_fields else None
     field_spec = (
-        fields.SigFieldSpec(
-            field_name, field_mdp_spec=fields.FieldMDPSpec(fields.FieldMDPAction.ALL)
-        )
-        if lock_fields
+        fields.SigFieldSpec(field_name, box=box, on_page=page, field_mdp_spec=lock)
+        if lock is not None or box is not None
+        else None
+    )
+    # The visible seal is a fixed image: no font is subset for each seal.
+    style = (
+        StaticStampStyle(background=PdfImage(str(appearance)), border_width=0)
+        if appearance is not None and box is not None
         else None
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     pdf_signer = signers.PdfSigner(
-        metadata, signer=signer, timestamper=timestamper, new_field_spec=field_spec
+        metadata,
+        signer=signer,
+        timestamper=timestamper,
+        new_field_spec=field_spec,
+        stamp_style=style,
     )
     output = pdf_signer.sign_pdf(writer)
     return output.getvalue()

@@ -16,6 +16,7 @@ from court.filing import api as filing_api
 from court.identity import api as identity_api
 from court.reference import api as reference_api
 from court.registry import api as registry_api
+from court.verification import api as verification_api
 
 API_MODULES = (
     accounts_api,
@@ -27,6 +28,7 @@ API_MODULES = (
     eservice_api,
     evidence_api,
     registry_api,
+    verification_api,
 )
 
 register_openapi(api, title="移动微法院 Mobile Micro-Court API", version="1.0")

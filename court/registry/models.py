@@ -54,6 +54,8 @@ class CourtDocument(SQLModel, table=True):
     #: [{field, role, name, account_id}] in signing order; the seal is not listed here.
     signers: list[dict[str, object]] = Field(default_factory=list, sa_type=JSON)
     signed_fields: list[str] = Field(default_factory=list, sa_type=JSON)
+    #: Where the court's seal goes (page, x1, y1, x2, y2 in PDF points), from the template.
+    seal_box: list[float] | None = Field(default=None, sa_type=JSON)
     created_at: dt.datetime = Field(sa_type=UTCDateTime)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +15,7 @@ from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 from pyhanko.sign.timestamps.api import TimeStamper
 from sqlmodel import Session, col, select, update
 
-from court.accounts.models import Account
+from court.accounts.models import Account, Court
 from court.audit import Actor, record_audit
 from court.db import utcnow
 from court.devices.services import get_own_device, usable_certificate
@@ -31,12 +30,14 @@ from court.registry.models import (
 )
 from documents.blobs import FilesystemBlobStore
 from documents.remote_signing import Preparation, finish_signature, prepare_signature
+from documents.rendering import render_document
+from documents.seal_image import ensure_seal_image
 from documents.sealing import SealingKey, seal_pdf, sign_with_held_key
+from documents.short_codes import new_short_code
 from signing.evidence.store import EvidenceLog
 from signing.pki import EVENT_CA, ROOT, CourtPKI
 
 PREPARATION_TTL = dt.timedelta(minutes=15)
-_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
 @dataclass(frozen=True)
@@ -46,11 +47,6 @@ class FieldPlacement:
     name: str
     page: int
     box: tuple[float, float, float, float]
-
-
-def new_short_code() -> str:
-    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(12))
-    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
 def with_signature_fields(pdf: bytes, fields: Sequence[FieldPlacement]) -> bytes:
@@ -149,6 +145,60 @@ def issue_document(
         session, document, DocumentState.AWAITING_SIGNATURES, actor, "issued for signing"
     )
     record_audit(session, actor, "document.issue", "court_document", document.id, {"kind": kind})
+    return document
+
+
+def issue_rendered(
+    session: Session,
+    blobs: FilesystemBlobStore,
+    log: EvidenceLog,
+    actor: Actor,
+    *,
+    court_id: str,
+    case_id: str | None,
+    kind: str,
+    title: str,
+    template: str,
+    context: dict[str, Any],
+    signers: Sequence[dict[str, Any]],
+    base_url: str,
+) -> CourtDocument:
+    """Render a template with its signature boxes, QR code and short code, then issue it.
+
+    Each signer's field goes where the template drew their box; the court seal's box is
+    kept for the seal, which is applied last.
+    """
+    short_code = new_short_code()
+    rendered = render_document(
+        template,
+        {
+            **context,
+            "signers": [
+                *({"field": s["field"], "role": s["role"], "name": s["name"]} for s in signers),
+                {"field": SEAL_FIELD, "role": "法院印章", "name": ""},
+            ],
+            "short_code": short_code,
+            "verify_url": f"{base_url}/verify/{short_code}",
+        },
+    )
+    boxes = {f.name: f for f in rendered.fields}
+    seal = boxes.pop(SEAL_FIELD)
+    document = issue_document(
+        session,
+        blobs,
+        log,
+        actor,
+        court_id=court_id,
+        case_id=case_id,
+        kind=kind,
+        title=title,
+        pdf=rendered.pdf,
+        fields=[FieldPlacement(f.name, f.page_index, f.box) for f in boxes.values()],
+        signers=signers,
+        short_code=short_code,
+    )
+    document.seal_box = [seal.page_index, *seal.box]
+    session.add(document)
     return document
 
 
@@ -394,6 +444,12 @@ def _complete_if_signed(
         _apply_seal(session, blobs, log, actor, document, seal, timestamper)
 
 
+def _court_name(session: Session, document: CourtDocument) -> str:
+    court = session.get(Court, document.court_id)
+    assert court is not None
+    return court.name
+
+
 def _apply_seal(
     session: Session,
     blobs: FilesystemBlobStore,
@@ -405,6 +461,14 @@ def _apply_seal(
 ) -> None:
     with blobs.open(document.current_sha256) as fh:
         current = fh.read()
+    placement: dict[str, Any] = {}
+    if document.seal_box:
+        page, x1, y1, x2, y2 = document.seal_box
+        placement = {
+            "box": (round(x1), round(y1), round(x2), round(y2)),
+            "page": int(page),
+            "appearance": ensure_seal_image(_court_name(session, document)),
+        }
     sealed = seal_pdf(
         current,
         seal,
@@ -413,6 +477,7 @@ def _apply_seal(
         reason="法院电子印章",
         lock_fields=True,
         archive_timestamp=True,
+        **placement,
     )
     _record_revision(
         session, blobs, log, document, sealed, reason="sealed", account_id=actor.account_id

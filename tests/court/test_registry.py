@@ -21,7 +21,6 @@ from court.audit import Actor
 from court.db import get_engine, unit_of_work
 from court.registry import services
 from court.registry.models import CourtDocument, DocumentRevision
-from documents.rendering import render_pdf
 from litigant_client import LitigantClient
 from tests import factories
 
@@ -39,31 +38,11 @@ def _issue(
     bob: LitigantClient,
     mediator: Account | None = None,
 ) -> str:
-    now = dt.datetime.now(dt.UTC)
-    pdf = render_pdf(
-        "acceptance_notice.html",
-        {
-            "court_name": "宁波市海曙区人民法院",
-            "number": None,
-            "recipient": "双方当事人",
-            "kind_name": "调解协议",
-            "submission_id": "-",
-            "signed_at": now,
-            "case_number": None,
-            "title": "调解协议书（测试）",
-            "manifest_sha256": "-",
-            "log_index": 0,
-            "issued_at": now,
-        },
-    )
+    """Issue a real mediation agreement for two parties (and a mediator) to sign."""
     court = factories.court(session)
     signers = [
         {"field": "party-1", "role": "申请人", "name": "刘小明", "account_id": _account_id(alice)},
         {"field": "party-2", "role": "被申请人", "name": "孙某", "account_id": _account_id(bob)},
-    ]
-    fields = [
-        services.FieldPlacement("party-1", 0, (60, 60, 230, 130)),
-        services.FieldPlacement("party-2", 0, (260, 60, 430, 130)),
     ]
     if mediator is not None:
         signers.append(
@@ -75,9 +54,25 @@ def _issue(
                 "kind": "staff",
             }
         )
-        fields.append(services.FieldPlacement("mediator", 0, (60, 150, 230, 220)))
+    context = {
+        "court_name": court.name,
+        "number": None,
+        "organisation": f"{court.name}诉前调解中心",
+        "mediator": mediator.display_name if mediator else "王立平",
+        "case_number": None,
+        "cause": "民间借贷纠纷",
+        "parties": [
+            {"role": "申请人", "name": "刘小明", "description": "", "agents": []},
+            {"role": "被申请人", "name": "孙某", "description": "", "agents": []},
+        ],
+        "dispute": "被申请人向申请人借款五万元，到期未还。",
+        "terms": ["被申请人于2026年12月31日前归还借款人民币50000元。"],
+        "performance": "银行转账。",
+        "default_clause": "逾期未付的，申请人可申请强制执行。",
+        "issued_at": dt.datetime.now(dt.UTC),
+    }
     with app.app_context(), unit_of_work(get_engine(app)) as s:
-        document = services.issue_document(
+        document = services.issue_rendered(
             s,
             app.extensions["court.blobs"],
             app.extensions["court.evidence_log"],
@@ -86,9 +81,10 @@ def _issue(
             case_id=None,
             kind="mediation_agreement",
             title="调解协议书",
-            pdf=pdf,
-            fields=fields,
+            template="mediation_agreement.html",
+            context=context,
             signers=signers,
+            base_url="http://127.0.0.1:8000",
         )
         return document.id
 

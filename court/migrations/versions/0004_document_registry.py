@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-28 12:54:45.975371
+Create Date: 2026-11-28 13:03:21.962438
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def upgrade() -> None:
     sa.Column('current_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('signers', sa.JSON(), nullable=False),
     sa.Column('signed_fields', sa.JSON(), nullable=False),
+    sa.Column('seal_box', sa.JSON(), nullable=True),
     sa.Column('created_at', court.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['case.id'], ),
     sa.ForeignKeyConstraint(['court_id'], ['court.id'], ),

@@ -1,0 +1,1 @@
+"""Anyone may check a court document: by upload, by the code printed on it, or offline."""

@@ -1,0 +1,65 @@
+"""The public verification page: upload a PDF or open /verify/<code> from the QR code."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from court import components
+from court.db import db
+from court.verification import services
+from documents.short_codes import normalise_short_code
+
+verification_web = Blueprint("verification_web", __name__, url_prefix="/verify")
+
+INDICATION_TEXT = {
+    "TOTAL-PASSED": "有效",
+    "TOTAL-FAILED": "无效",
+    "INDETERMINATE": "无法确认",
+}
+
+
+@verification_web.get("/")
+def form() -> str:
+    return render_template(
+        "verify.html", result=None, document=None, indication_text=INDICATION_TEXT
+    )
+
+
+@verification_web.post("/")
+def upload() -> tuple[str, int] | str:
+    uploaded = request.files.get("pdf")
+    data = uploaded.read(31 * 1024 * 1024) if uploaded else b""
+    if not data.startswith(b"%PDF-"):
+        return render_template(
+            "verify.html",
+            result=None,
+            document=None,
+            indication_text=INDICATION_TEXT,
+            error="请选择一个 PDF 文件。",
+        ), 400
+    result = services.verify_document_bytes(
+        db(), components.pki(), components.evidence_log(), components.log_verifier_key(), data
+    )
+    return render_template(
+        "verify.html", result=result, document=result.document, indication_text=INDICATION_TEXT
+    )
+
+
+@verification_web.get("/<code>")
+def by_code(code: str) -> tuple[str, int] | str:
+    document = services.find_by_code(db(), normalise_short_code(code) or "")
+    if document is None:
+        return render_template(
+            "verify.html",
+            result=None,
+            document=None,
+            indication_text=INDICATION_TEXT,
+            error="未找到该验证码对应的文书，请核对验证码。",
+        ), 404
+    return render_template(
+        "verify.html",
+        result=None,
+        document=document,
+        indication_text=INDICATION_TEXT,
+        revisions=services.revisions_of(db(), document.id),
+    )

@@ -1,0 +1,110 @@
+"""Verifying court documents: the API, the public page and the printed code."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session, select
+
+from court.registry.models import CourtDocument, DocumentRevision
+from tests.court.test_registry import _issue
+
+
+def _sealed_agreement(app: Flask, make_litigant, session: Session) -> tuple[str, bytes]:
+    alice, bob = make_litigant(name="刘小明"), make_litigant(name="孙某")
+    document_id = _issue(app, session, alice, bob)
+    alice.sign_document(document_id)
+    bob.sign_document(document_id)
+    return document_id, alice.download(f"/documents/{document_id}/pdf")
+
+
+def _verify(client: FlaskClient, pdf: bytes) -> dict:
+    reply = client.post("/api/v1/verify", data=pdf, content_type="application/pdf")
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    assert reply.json is not None
+    return dict(reply.json)
+
+
+def test_a_sealed_agreement_verifies_as_genuine(
+    app: Flask, client: FlaskClient, make_litigant, session: Session
+) -> None:
+    _document_id, pdf = _sealed_agreement(app, make_litigant, session)
+    result = _verify(client, pdf)
+    assert result["report"]["indication"] == "TOTAL-PASSED", result["report"]
+    assert result["genuine"] is True
+    assert result["is_latest"] is True
+    assert result["report"]["registry_match"] is True
+    assert result["report"]["log_proof_ok"] is True
+    assert [s["field_name"] for s in result["report"]["signatures"]] == [
+        "party-1",
+        "party-2",
+        "court-seal",
+    ]
+    assert all(s["indication"] == "TOTAL-PASSED" for s in result["report"]["signatures"])
+    assert result["document"]["title"] == "调解协议书"
+
+
+def test_a_changed_byte_is_not_genuine(
+    app: Flask, client: FlaskClient, make_litigant, session: Session
+) -> None:
+    _document_id, pdf = _sealed_agreement(app, make_litigant, session)
+    tampered = bytearray(pdf)
+    position = pdf.index(b"/Type /Page") + 2
+    tampered[position] ^= 0x01
+    result = _verify(client, bytes(tampered))
+    assert result["genuine"] is False
+    assert result["report"]["indication"] != "TOTAL-PASSED"
+    assert result["document"] is None  # the court never issued these bytes
+
+
+def test_an_earlier_revision_is_reported_as_that_revision(
+    app: Flask, client: FlaskClient, make_litigant, session: Session
+) -> None:
+    document_id, _pdf = _sealed_agreement(app, make_litigant, session)
+    session.rollback()  # read what the requests committed
+    second = session.exec(
+        select(DocumentRevision).where(
+            DocumentRevision.document_id == document_id, DocumentRevision.number == 2
+        )
+    ).one()
+    with app.extensions["court.blobs"].open(second.sha256) as fh:
+        earlier = fh.read()
+    result = _verify(client, earlier)
+    assert result["genuine"] is False
+    assert result["is_latest"] is False
+    assert result["revision"] == 2
+
+
+def test_non_pdf_uploads_are_refused(client: FlaskClient) -> None:
+    assert (
+        client.post("/api/v1/verify", data=b"hello", content_type="application/pdf").status_code
+        == 415
+    )
+    assert (
+        client.post("/api/v1/verify", data=b"%PDF-", content_type="text/plain").status_code == 415
+    )
+
+
+def test_the_public_page_verifies_an_upload_and_opens_by_code(
+    app: Flask, client: FlaskClient, make_litigant, session: Session
+) -> None:
+    document_id, pdf = _sealed_agreement(app, make_litigant, session)
+    session.rollback()
+    code = session.get(CourtDocument, document_id).short_code
+    by_code = client.get(f"/verify/{code}")
+    assert by_code.status_code == 200
+    assert "调解协议书" in by_code.get_data(as_text=True)
+    assert client.get("/verify/XXXX-XXXX-XXXX").status_code == 404
+    page = client.get("/verify/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    reply = client.post(
+        "/verify/",
+        data={"csrf_token": token, "pdf": (io.BytesIO(pdf), "agreement.pdf")},
+        content_type="multipart/form-data",
+    )
+    html = reply.get_data(as_text=True)
+    assert "文书真实有效" in html
+    assert client.get(f"/api/v1/verify/{code}").json["short_code"] == code
