@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from bench import p1_agreement, p3_filing, p5_log, p6_case_list
+from bench import p1_agreement, p2_verify, p3_filing, p5_log, p6_case_list
 
-BENCHMARKS = {"P1": p1_agreement.run, "P3": p3_filing.run, "P5": p5_log.run, "P6": p6_case_list.run}
+BENCHMARKS = {
+    "P1": p1_agreement.run,
+    "P2": p2_verify.run,
+    "P3": p3_filing.run,
+    "P5": p5_log.run,
+    "P6": p6_case_list.run,
+}
 
 
 def main(argv: list[str]) -> None:

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import statistics
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
@@ -52,43 +53,81 @@ def _phone_sign(key: ec.EllipticCurvePrivateKey, digest: bytes) -> bytes:
     return key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256())))
 
 
-def run() -> None:
+@dataclass
+class Stage:
+    app: Any
+    engine: Any
+    court_id: str
+    court_name: str
+    signers: list[dict[str, Any]]
+    clients: list[Any]
+    mediator_id: str
+
+
+def setup() -> Stage:
+    """A court, two enrolled litigants and a mediator, ready to sign agreements."""
     instance = str(temp_instance())
     clients = _litigants(instance, 2)
     app = create_app({"instance_path": instance})
     engine = get_engine(app)
+    with app.app_context(), unit_of_work(engine) as s:
+        court = s.exec(select(Court)).one()
+        mediator = create_staff(
+            s,
+            Actor.system("bench"),
+            username="bench-mediator",
+            display_name="王立平",
+            role=Role.MEDIATOR,
+            court=court,
+            password="bench password long",
+        )
+        accounts = [_account_of(s, client) for client in clients]
+        court_id, court_name, mediator_id = court.id, court.name, mediator.id
+    signers = [
+        {"field": "party-1", "role": "申请人", "name": "刘小明", "account_id": accounts[0]},
+        {"field": "party-2", "role": "被申请人", "name": "孙某", "account_id": accounts[1]},
+        {
+            "field": "mediator",
+            "role": "调解员",
+            "name": "王立平",
+            "account_id": mediator_id,
+            "kind": "staff",
+        },
+    ]
+    return Stage(app, engine, court_id, court_name, signers, clients, mediator_id)
+
+
+def sealed_agreement(stage: Stage) -> bytes:
+    """One agreement signed by both parties and the mediator, and sealed."""
+    with stage.app.app_context():
+        document_id = _end_to_end(
+            stage.engine,
+            stage.court_id,
+            _context(stage.court_name),
+            stage.signers,
+            stage.clients,
+            stage.mediator_id,
+        )
+        with unit_of_work(stage.engine) as s:
+            from court.registry.models import CourtDocument
+
+            document = s.get(CourtDocument, document_id)
+            with components.blobs().open(document.current_sha256) as fh:
+                return fh.read()
+
+
+def run() -> None:
     import weasyprint
 
+    stage = setup()
+    app, engine, signers = stage.app, stage.engine, stage.signers
+    court_id, court_name, clients, mediator_id = (
+        stage.court_id,
+        stage.court_name,
+        stage.clients,
+        stage.mediator_id,
+    )
     with app.app_context():
-        with unit_of_work(engine) as s:
-            court = s.exec(select(Court)).one()
-            mediator = create_staff(
-                s,
-                Actor.system("bench"),
-                username="bench-mediator",
-                display_name="王立平",
-                role=Role.MEDIATOR,
-                court=court,
-                password="bench password long",
-            )
-            court_id, court_name, mediator_id = court.id, court.name, mediator.id
-        accounts = []
-        with unit_of_work(engine) as s:
-            for client in clients:
-                accounts.append(
-                    s.exec(select(Account).where(Account.id == _account_of(s, client))).one().id
-                )
-        signers = [
-            {"field": "party-1", "role": "申请人", "name": "刘小明", "account_id": accounts[0]},
-            {"field": "party-2", "role": "被申请人", "name": "孙某", "account_id": accounts[1]},
-            {
-                "field": "mediator",
-                "role": "调解员",
-                "name": "王立平",
-                "account_id": mediator_id,
-                "kind": "staff",
-            },
-        ]
         context = _context(court_name)
         html_context = {
             **context,
@@ -145,7 +184,7 @@ def _end_to_end(
     signers: list[dict[str, Any]],
     clients: list[Any],
     mediator_id: str,
-) -> None:
+) -> str:
     actor = Actor.system("bench")
     with unit_of_work(engine) as s:
         document = services.issue_rendered(
@@ -202,5 +241,6 @@ def _end_to_end(
             staff,
             document_id=document_id,
             title="调解员",
-            seal=components.sealing_key(),
+            seal=components.sealing_key(s),
         )
+    return document_id

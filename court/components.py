@@ -12,6 +12,7 @@ from flask import current_app
 
 if TYPE_CHECKING:
     from pyhanko.sign.timestamps.api import TimeStamper
+    from sqlmodel import Session
 
     from court.accounts.interfaces import CodeSender
     from court.identity.interfaces import IdentityProvider
@@ -67,23 +68,32 @@ def log_verifier_key() -> str:
     return verifier_key(log.origin, pki().log_private_key().public_key())
 
 
-def sealing_key() -> SealingKey:
-    """The court seal with its chain and a fresh root CRL, for sealing documents."""
+def sealing_key(session: Session) -> SealingKey:
+    """The court seal with its chain and fresh CRLs of the root and of the event CA.
+
+    The seal embeds these in the document's security store, so every earlier signature
+    (parties, mediator, judge) carries the revocation data it needs to verify offline.
+    """
     import datetime as dt
 
     from cryptography.hazmat.primitives import serialization
 
+    from court.devices.services import revoked_certificates
     from documents.sealing import SealingKey
-    from signing.pki import ROOT, SEAL
+    from signing.pki import EVENT_CA, ROOT, SEAL
 
     authority = pki()
-    crl = authority.build_crl(ROOT, [], validity=dt.timedelta(hours=settings().crl_validity_hours))
+    validity = dt.timedelta(hours=settings().crl_validity_hours)
+    crls = [
+        authority.build_crl(ROOT, [], validity=validity),
+        authority.build_crl(EVENT_CA, revoked_certificates(session), validity=validity),
+    ]
     return SealingKey(
         key=authority.ec_key(SEAL),
         certificate=authority.certificate(SEAL),
         chain=[],
         root=authority.certificate(ROOT),
-        crls=[crl.public_bytes(serialization.Encoding.DER)],
+        crls=[crl.public_bytes(serialization.Encoding.DER) for crl in crls],
     )
 
 

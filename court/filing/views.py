@@ -100,7 +100,7 @@ def _tools() -> decisions.Tools:
     return decisions.Tools(
         blobs=components.blobs(),
         log=components.evidence_log(),
-        seal=components.sealing_key(),
+        seal=components.sealing_key(db()),
         timestamper=components.timestamper(),
         court_name=settings.court_name,
         actor_pseudonym=pseudonym(components.log_actor_key(), current_staff().id),

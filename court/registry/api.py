@@ -187,6 +187,6 @@ def finish_signing(document_id: str, preparation_id: str, body: SigningFinish) -
         document_id=document_id,
         preparation_id=preparation_id,
         signature=decode_signature(body.signature),
-        seal=components.sealing_key(),
+        seal=components.sealing_key(db()),
     )
     return document_public(document, account.id)

@@ -108,7 +108,7 @@ def sign(document_id: str) -> BaseResponse:
         staff,
         document_id=document_id,
         title=ROLE_NAMES[staff.role],
-        seal=components.sealing_key(),
+        seal=components.sealing_key(db()),
     )
     sealed = document.state == DocumentState.SEALED
     flash("已签名" + ("，全部签署完成，已加盖法院电子印章。" if sealed else "。"), "info")

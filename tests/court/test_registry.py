@@ -99,7 +99,7 @@ def _seal(app: Flask, document_id: str) -> None:
             components.evidence_log(),
             Actor.system("court"),
             document_id,
-            seal=components.sealing_key(),
+            seal=components.sealing_key(s),
             timestamper=components.timestamper(),
         )
 

@@ -108,3 +108,16 @@ def test_the_public_page_verifies_an_upload_and_opens_by_code(
     html = reply.get_data(as_text=True)
     assert "文书真实有效" in html
     assert client.get(f"/api/v1/verify/{code}").json["short_code"] == code
+
+
+def test_a_sealed_agreement_verifies_offline_from_what_it_carries(
+    app: Flask, make_litigant, session: Session
+) -> None:
+    """The seal embeds the CRLs of the root and the event CA: no call to the court needed."""
+    from documents.verify import verify_pdf
+
+    _document_id, pdf = _sealed_agreement(app, make_litigant, session)
+    root = app.extensions["court.pki"].certificate("court-root")
+    report = verify_pdf(pdf, trust_roots=[root])
+    assert report.indication == "TOTAL-PASSED", report.to_json()
+    assert {s.pades_level for s in report.signatures} <= {"B-LT", "B-LTA"}
