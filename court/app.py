@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, Response, g
 from flask import typing as ft
 from flask_wtf.csrf import CSRFProtect
+from pyhanko.sign.timestamps import HTTPTimeStamper
 
 from court import db as database
 from court.accounts.interfaces import LogCodeSender
@@ -82,7 +83,9 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
         }
     )
     pki = app.extensions["court.pki"]
-    app.extensions["court.timestamper"] = LazyCourtTimeStamper(pki)
+    app.extensions["court.timestamper"] = (
+        HTTPTimeStamper(settings.tsa_url) if settings.tsa_url else LazyCourtTimeStamper(pki)
+    )
     app.extensions["court.evidence_log"] = EvidenceLog(log_origin(settings), pki.log_private_key)
 
     _register_blueprints(app)

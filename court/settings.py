@@ -81,6 +81,8 @@ class Settings(BaseSettings):
 
     #: Which code sender to use: "log" is the development stand-in.
     sms_sender: str = Field(default="log", pattern=r"^(log)$")
+    #: An external RFC 3161 time-stamping authority; empty: the court's own TSA.
+    tsa_url: str = Field(default="", pattern=r"^(https?://\S+)?$")
     #: Which identity provider to use: "development" accepts well-formed numbers.
     identity_provider: str = Field(default="development", pattern=r"^(development)$")
 

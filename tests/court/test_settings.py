@@ -37,3 +37,15 @@ def test_production_refuses_to_start_without_its_secrets(tmp_path: Path) -> None
     with pytest.raises(SettingsError, match="MICROCOURT_SECRET_KEY"):
         create_app({"instance_path": tmp_path, "env": "production"})
     assert not (tmp_path / "secrets.json").exists()
+
+
+def test_an_external_tsa_url_replaces_the_court_tsa(tmp_path: Path) -> None:
+    from pyhanko.sign.timestamps import HTTPTimeStamper
+
+    from court.db import get_engine
+
+    app = create_app({"instance_path": tmp_path, "tsa_url": "https://tsa.example.org/rfc3161"})
+    assert isinstance(app.extensions["court.timestamper"], HTTPTimeStamper)
+    get_engine(app).dispose()
+    with pytest.raises(SettingsError, match="tsa_url"):
+        create_app({"instance_path": tmp_path, "tsa_url": "ftp://nope"})
