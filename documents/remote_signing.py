@@ -26,11 +26,14 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from PIL import Image
+from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps.api import TimeStamper
+from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from signing.errors import BadSignature
@@ -81,9 +84,13 @@ def prepare_signature(
     certificate: x509.Certificate,
     chain: Sequence[x509.Certificate],
     reason: str | None = None,
+    handwriting_png: bytes | None = None,
 ) -> Preparation:
-    """Write the signer's revision with a reserved /Contents and build the signed attributes."""
-    return asyncio.run(_prepare(pdf, field_name, certificate, chain, reason))
+    """Write the signer's revision with a reserved /Contents and build the signed attributes.
+
+    A handwritten signature drawn on the phone, if given, is the field's appearance.
+    """
+    return asyncio.run(_prepare(pdf, field_name, certificate, chain, reason, handwriting_png))
 
 
 async def _prepare(
@@ -92,6 +99,7 @@ async def _prepare(
     certificate: x509.Certificate,
     chain: Sequence[x509.Certificate],
     reason: str | None,
+    handwriting_png: bytes | None,
 ) -> Preparation:
     external = _signer(certificate, chain, 72)  # an ECDSA P-256 DER signature is ≤ 72 bytes
     metadata = signers.PdfSignatureMetadata(
@@ -100,7 +108,12 @@ async def _prepare(
         md_algorithm="sha256",
         reason=reason,
     )
-    pdf_signer = signers.PdfSigner(metadata, signer=external)
+    style = None
+    if handwriting_png is not None:
+        with Image.open(io.BytesIO(handwriting_png)) as drawn:
+            drawn.load()
+            style = StaticStampStyle(background=PdfImage(drawn.convert("RGBA")), border_width=0)
+    pdf_signer = signers.PdfSigner(metadata, signer=external, stamp_style=style)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     digest, _tbs, output = await pdf_signer.async_digest_doc_for_signing(
         writer, existing_fields_only=True, bytes_reserved=RESERVED_BYTES

@@ -172,9 +172,12 @@ class LitigantClient:
         message = rfc8785.dumps(statement)
         return base64.b64encode(self.key.sign(message, ec.ECDSA(hashes.SHA256()))).decode()
 
-    def sign_document(self, document_id: str) -> Any:
+    def sign_document(self, document_id: str, *, handwriting_png: bytes | None = None) -> Any:
         """Sign a court document (PAdES): get the signed attributes, sign their digest."""
-        task = self.call("POST", f"/documents/{document_id}/signing", {"device_id": self.device_id})
+        start: dict[str, Any] = {"device_id": self.device_id}
+        if handwriting_png is not None:
+            start["handwriting_png"] = base64.b64encode(handwriting_png).decode()
+        task = self.call("POST", f"/documents/{document_id}/signing", start)
         return self.call(
             "POST",
             f"/documents/{document_id}/signing/{task['preparation_id']}",

@@ -525,7 +525,8 @@ def sign(submission_id: str, body: SignRequest) -> SignedPublic:
     )
 
 
-def _store_handwriting(value: str) -> str:
+def decode_png(value: str) -> bytes:
+    """Decode a handwritten signature: base64 of a PNG of at most 256 KB, or 400."""
     try:
         data = base64.b64decode(value, validate=True)
     except binascii.Error as exc:
@@ -536,4 +537,8 @@ def _store_handwriting(value: str) -> str:
             zh="手写签名必须是不超过 256 KB 的 PNG 图片。",
             en="The handwritten signature must be a PNG of at most 256 KB.",
         )
-    return components.blobs().put_stream([data]).sha256
+    return data
+
+
+def _store_handwriting(value: str) -> str:
+    return components.blobs().put_stream([decode_png(value)]).sha256

@@ -16,6 +16,7 @@ from court.api import api
 from court.api.models import ApiModel, PublicModel
 from court.api.routing import principal
 from court.db import db
+from court.filing.api import decode_png
 from court.identity.services import decode_signature
 from court.registry import services
 from court.registry.models import CourtDocument
@@ -48,6 +49,9 @@ class DocumentPublic(PublicModel):
 
 class SigningStart(ApiModel):
     device_id: Annotated[str, Field(min_length=1, max_length=64)]
+    #: A handwritten signature drawn on the phone (base64 PNG, at most 256 KB): it becomes
+    #: the visible appearance of the signature field.
+    handwriting_png: Annotated[str | None, Field(max_length=350_000)] = None
 
 
 class SigningTask(PublicModel):
@@ -150,6 +154,7 @@ def start_signing(document_id: str, body: SigningStart) -> SigningTask:
         current_account(),
         document_id=document_id,
         device_id=body.device_id,
+        handwriting_png=decode_png(body.handwriting_png) if body.handwriting_png else None,
     )
     document = services.document_for_party(db(), current_account().id, document_id)
     return SigningTask(

@@ -231,6 +231,7 @@ def prepare_party_signature(
     *,
     document_id: str,
     device_id: str,
+    handwriting_png: bytes | None = None,
 ) -> SigningPreparation:
     """Prepare the account's signature over the latest revision; older preparations lapse."""
     document = document_for_party(session, account.id, document_id, lock=True)
@@ -247,6 +248,7 @@ def prepare_party_signature(
         certificate=certificate,
         chain=_chain(pki),
         reason="当事人电子签名",
+        handwriting_png=handwriting_png,
     )
     now = utcnow()
     # Only one preparation per document is live.

@@ -117,7 +117,13 @@ def test_two_parties_sign_on_their_phones_and_the_court_seals_last(
     seen = alice.call("GET", f"/documents/{document_id}")
     assert seen["state"] == "awaiting_signatures"
     assert seen["my_field"] == "party-1"
-    alice.sign_document(document_id)
+    from PIL import Image, ImageDraw
+
+    drawing = Image.new("RGBA", (300, 100), (255, 255, 255, 0))
+    ImageDraw.Draw(drawing).line((10, 80, 90, 20, 160, 70, 290, 30), fill="black", width=6)
+    png = io.BytesIO()
+    drawing.save(png, "PNG")
+    alice.sign_document(document_id, handwriting_png=png.getvalue())
     done = bob.sign_document(document_id)
     assert done["state"] == "sealed"  # the last signature triggers the court's seal
     assert [s["signed"] for s in done["signers"]] == [True, True]

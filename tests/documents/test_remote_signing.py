@@ -144,3 +144,35 @@ def test_the_prepared_revision_appends_and_never_rewrites(pki: CourtPKI, blank: 
     )
     assert signed.startswith(blank)
     assert len(signed) == len(prepared.prepared_pdf)
+
+
+def test_a_handwritten_signature_is_the_fields_appearance(
+    pki: CourtPKI, blank: bytes, tmp_path: Path
+) -> None:
+    import subprocess
+
+    from PIL import Image, ImageDraw
+
+    drawing = Image.new("RGBA", (300, 100), (255, 255, 255, 0))
+    ImageDraw.Draw(drawing).line((10, 80, 90, 20, 160, 70, 290, 30), fill="black", width=6)
+    png = io.BytesIO()
+    drawing.save(png, "PNG")
+    chain = [pki.certificate(EVENT_CA), pki.certificate(ROOT)]
+    key, cert = _phone(pki, "刘小明")
+    prepared = prepare_signature(
+        blank, field_name="party-1", certificate=cert, chain=chain, handwriting_png=png.getvalue()
+    )
+    signed = finish_signature(
+        prepared,
+        key.sign(prepared.signed_attributes, ec.ECDSA(hashes.SHA256())),
+        certificate=cert,
+        chain=chain,
+        timestamper=_stamper(pki),
+    )
+    (tmp_path / "signed.pdf").write_bytes(signed)
+    images = subprocess.run(
+        ["pdfimages", "-list", tmp_path / "signed.pdf"], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
+    assert any("300   100" in line for line in images)  # the drawing, in the field
+    (embedded,) = PdfFileReader(io.BytesIO(signed)).embedded_signatures
+    assert validate_pdf_signature(embedded, _context(pki)).bottom_line
