@@ -29,6 +29,8 @@ class Tools:
     timestamper: TimeStamper
     court_name: str
     actor_pseudonym: str
+    #: The public URL documents' QR codes point at.
+    base_url: str
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,18 @@ def register_filing(
         court_name=tools.court_name,
         seal=tools.seal,
         timestamper=tools.timestamper,
+        base_url=tools.base_url,
     )
-    notice = serve_decision_notice(session, tools.blobs, tools.log, actor, decision)
+    notice = serve_decision_notice(
+        session,
+        tools.blobs,
+        tools.log,
+        actor,
+        decision,
+        seal=tools.seal,
+        timestamper=tools.timestamper,
+        base_url=tools.base_url,
+    )
     return Outcome(decision, notice, packet)
 
 
@@ -82,7 +94,17 @@ def ask_for_correction(
         actor_pseudonym=tools.actor_pseudonym,
     )
     notice = serve_decision_notice(
-        session, tools.blobs, tools.log, actor, decision, items=items, note=note, deadline=deadline
+        session,
+        tools.blobs,
+        tools.log,
+        actor,
+        decision,
+        items=items,
+        note=note,
+        deadline=deadline,
+        seal=tools.seal,
+        timestamper=tools.timestamper,
+        base_url=tools.base_url,
     )
     return Outcome(decision, notice)
 
@@ -106,6 +128,14 @@ def reject_filing(
         actor_pseudonym=tools.actor_pseudonym,
     )
     notice = serve_decision_notice(
-        session, tools.blobs, tools.log, actor, decision, reasons=reasons
+        session,
+        tools.blobs,
+        tools.log,
+        actor,
+        decision,
+        reasons=reasons,
+        seal=tools.seal,
+        timestamper=tools.timestamper,
+        base_url=tools.base_url,
     )
     return Outcome(decision, notice)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pyhanko.sign.timestamps.api import TimeStamper
 from sqlmodel import Session
 
 from court.accounts.models import Account, Court
@@ -13,8 +14,9 @@ from court.eservice.models import ConsentGround, ServedDocument
 from court.eservice.services import serve_document
 from court.filing.models import Submission
 from court.filing.review import CORRECTION_CHECKLIST, Decision
+from court.registry.services import issue_sealed
 from documents.blobs import FilesystemBlobStore
-from documents.rendering import render_pdf
+from documents.sealing import SealingKey
 from signing.evidence.store import EvidenceLog
 
 KIND_NAMES = {
@@ -43,6 +45,9 @@ def serve_decision_notice(
     note: str = "",
     deadline: dt.date | None = None,
     reasons: str = "",
+    seal: SealingKey,
+    timestamper: TimeStamper,
+    base_url: str,
 ) -> ServedDocument:
     """Render the notice for a decision and serve it on the filer (R23: the e-address they
     gave when filing is their consent)."""
@@ -70,7 +75,24 @@ def serve_decision_notice(
         "reasons": reasons,
         "issued_at": utcnow(),
     }
-    pdf = render_pdf(f"{kind}.html", context)
+    full_title = title if not case else f"{title}（{case.case_number}）"
+    document = issue_sealed(
+        session,
+        blobs,
+        log,
+        actor,
+        court_id=court.id,
+        case_id=case.id if case else submission.case_id,
+        kind=kind,
+        title=full_title,
+        template=f"{kind}.html",
+        context=context,
+        base_url=base_url,
+        seal=seal,
+        timestamper=timestamper,
+    )
+    with blobs.open(document.current_sha256) as fh:
+        pdf = fh.read()
     return serve_document(
         session,
         blobs,
@@ -79,7 +101,7 @@ def serve_decision_notice(
         court_id=court.id,
         recipient_account_id=filer.id,
         kind=kind,
-        title=title if not case else f"{title}（{case.case_number}）",
+        title=full_title,
         pdf=pdf,
         consent=ConsentGround.FILING_E_ADDRESS,
         case_id=case.id if case else submission.case_id,

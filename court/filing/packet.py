@@ -16,9 +16,9 @@ from court.devices.models import Device
 from court.filing.models import Submission
 from court.filing.notices import KIND_NAMES
 from court.filing.services import pages_of
+from court.registry.services import issue_sealed
 from documents.blobs import FilesystemBlobStore
-from documents.rendering import render_pdf
-from documents.sealing import SealingKey, seal_pdf
+from documents.sealing import SealingKey
 from signing.evidence.store import EvidenceLog
 
 
@@ -33,6 +33,7 @@ def bind_packet(
     court_name: str,
     seal: SealingKey,
     timestamper: TimeStamper,
+    base_url: str,
 ) -> str:
     """Render cover and pages, seal with the court seal and a time stamp, store and log it."""
     submitter = session.get(Account, submission.account_id)
@@ -49,28 +50,39 @@ def bind_packet(
     if submission.handwriting_sha256:
         with blobs.open(submission.handwriting_sha256) as fh:
             handwriting_uri = "data:image/png;base64," + base64.b64encode(fh.read()).decode()
-    pdf = render_pdf(
-        "filing_packet.html",
-        {
-            "court_name": court_name,
-            "number": case.case_number if case else None,
-            "case_number": case.case_number if case else None,
-            "kind_name": KIND_NAMES[submission.kind],
-            "submitter": submitter.display_name,
-            "signed_at": submission.signed_at,
-            "manifest_sha256": submission.manifest_sha256,
-            "certificate_subject": certificate.subject.rfc4514_string(),
-            "certificate_serial": device.serial,
-            "certificate_not_after": certificate.not_valid_after_utc,
-            "log_index": submission.log_index,
-            "registered_at": utcnow(),
-            "pages": pages,
-            "handwriting_uri": handwriting_uri,
-        },
+    context = {
+        "court_name": court_name,
+        "number": case.case_number if case else None,
+        "case_number": case.case_number if case else None,
+        "kind_name": KIND_NAMES[submission.kind],
+        "submitter": submitter.display_name,
+        "signed_at": submission.signed_at,
+        "manifest_sha256": submission.manifest_sha256,
+        "certificate_subject": certificate.subject.rfc4514_string(),
+        "certificate_serial": device.serial,
+        "certificate_not_after": certificate.not_valid_after_utc,
+        "log_index": submission.log_index,
+        "registered_at": utcnow(),
+        "pages": pages,
+        "handwriting_uri": handwriting_uri,
+    }
+    document = issue_sealed(
+        session,
+        blobs,
+        log,
+        actor,
+        court_id=submission.court_id,
+        case_id=case.id if case else None,
+        kind="filing_packet",
+        title=f"立案材料卷（{case.case_number}）" if case and case.case_number else "立案材料卷",
+        template="filing_packet.html",
+        context=context,
+        base_url=base_url,
+        seal=seal,
+        timestamper=timestamper,
     )
-    sealed = seal_pdf(pdf, seal, timestamper, reason="立案材料卷", location=court_name)
-    ref = blobs.put_stream([sealed])
-    submission.packet_sha256 = ref.sha256
+    ref_sha256 = document.current_sha256
+    submission.packet_sha256 = ref_sha256
     session.add(submission)
     log.append(
         session,
@@ -78,11 +90,11 @@ def bind_packet(
         {
             "submission": submission.id,
             "case": case.id if case else None,
-            "pdf_sha256": ref.sha256,
+            "pdf_sha256": ref_sha256,
             "time": utcnow().isoformat(),
         },
     )
     record_audit(
-        session, actor, "submission.packet", "submission", submission.id, {"sha256": ref.sha256}
+        session, actor, "submission.packet", "submission", submission.id, {"sha256": ref_sha256}
     )
-    return ref.sha256
+    return ref_sha256

@@ -104,6 +104,7 @@ def _tools() -> decisions.Tools:
         timestamper=components.timestamper(),
         court_name=settings.court_name,
         actor_pseudonym=pseudonym(components.log_actor_key(), current_staff().id),
+        base_url=settings.public_base_url,
     )
 
 

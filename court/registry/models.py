@@ -24,7 +24,10 @@ class DocumentState(enum.StrEnum):
 DOCUMENT_MOVES = StateMachine(
     "court_document",
     {
-        DocumentState.DRAFT: frozenset({DocumentState.AWAITING_SIGNATURES, DocumentState.REVOKED}),
+        # A notice or a filing packet has no signers: the court seals it at once.
+        DocumentState.DRAFT: frozenset(
+            {DocumentState.AWAITING_SIGNATURES, DocumentState.SEALED, DocumentState.REVOKED}
+        ),
         DocumentState.AWAITING_SIGNATURES: frozenset(
             {DocumentState.SIGNED, DocumentState.SUPERSEDED, DocumentState.REVOKED}
         ),

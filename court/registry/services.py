@@ -30,7 +30,7 @@ from court.registry.models import (
 )
 from documents.blobs import FilesystemBlobStore
 from documents.remote_signing import Preparation, finish_signature, prepare_signature
-from documents.rendering import render_document
+from documents.rendering import render_document, render_pdf
 from documents.seal_image import ensure_seal_image
 from documents.sealing import SealingKey, seal_pdf, sign_with_held_key
 from documents.short_codes import new_short_code
@@ -199,6 +199,62 @@ def issue_rendered(
     )
     document.seal_box = [seal.page_index, *seal.box]
     session.add(document)
+    return document
+
+
+def issue_sealed(
+    session: Session,
+    blobs: FilesystemBlobStore,
+    log: EvidenceLog,
+    actor: Actor,
+    *,
+    court_id: str,
+    case_id: str | None,
+    kind: str,
+    title: str,
+    template: str,
+    context: dict[str, Any],
+    base_url: str,
+    seal: SealingKey,
+    timestamper: TimeStamper,
+) -> CourtDocument:
+    """Render, seal and register a document nobody else signs (a notice, a filing packet),
+    with its QR code and short code, so that anyone can verify it like any other."""
+    short_code = new_short_code()
+    pdf = render_pdf(
+        template,
+        {**context, "short_code": short_code, "verify_url": f"{base_url}/verify/{short_code}"},
+    )
+    sealed = seal_pdf(
+        pdf,
+        seal,
+        timestamper,
+        field_name=SEAL_FIELD,
+        reason="法院电子印章",
+        lock_fields=True,
+        archive_timestamp=True,
+    )
+    document = CourtDocument(
+        court_id=court_id,
+        case_id=case_id,
+        kind=kind,
+        title=title,
+        state=DocumentState.DRAFT.value,
+        short_code=short_code,
+        current_sha256="0" * 64,
+        revision=0,
+        signers=[],
+        created_at=utcnow(),
+    )
+    DOCUMENT_MOVES.start(session, document, DocumentState.DRAFT, actor, "rendered")
+    session.flush()
+    _record_revision(
+        session, blobs, log, document, sealed, reason="sealed", account_id=actor.account_id
+    )
+    DOCUMENT_MOVES.move(session, document, DocumentState.SEALED, actor, "sealed by the court")
+    record_audit(
+        session, actor, "document.issue_sealed", "court_document", document.id, {"kind": kind}
+    )
     return document
 
 

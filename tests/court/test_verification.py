@@ -121,3 +121,20 @@ def test_a_sealed_agreement_verifies_offline_from_what_it_carries(
     report = verify_pdf(pdf, trust_roots=[root])
     assert report.indication == "TOTAL-PASSED", report.to_json()
     assert {s.pades_level for s in report.signatures} <= {"B-LT", "B-LTA"}
+
+
+def test_a_served_notice_carries_a_code_and_verifies(
+    app: Flask, client: FlaskClient, make_litigant, session: Session
+) -> None:
+    from tests.court.test_filing_review import COMPLAINT, _clerk, _file, _form
+
+    litigant = make_litigant()
+    submission_id = _file(litigant, details=COMPLAINT)
+    _form(_clerk(app, session), submission_id, "register")
+    notice = litigant.call("GET", "/inbox")["items"][0]
+    pdf = litigant.download(f"/inbox/{notice['id']}/document")
+    result = _verify(client, pdf)
+    assert result["genuine"] is True, result["report"]
+    assert result["document"]["kind"] == "acceptance_notice"
+    code = result["document"]["short_code"]
+    assert client.get(f"/verify/{code}").status_code == 200
