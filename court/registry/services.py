@@ -102,6 +102,35 @@ def _record_revision(
     return revision
 
 
+def _new_document(
+    session: Session,
+    actor: Actor,
+    *,
+    court_id: str,
+    case_id: str | None,
+    kind: str,
+    title: str,
+    short_code: str,
+    signers: Sequence[dict[str, Any]],
+) -> CourtDocument:
+    """A registry entry in its first state; its first revision is recorded next."""
+    document = CourtDocument(
+        court_id=court_id,
+        case_id=case_id,
+        kind=kind,
+        title=title,
+        state=DocumentState.DRAFT.value,
+        short_code=short_code,
+        current_sha256="0" * 64,
+        revision=0,
+        signers=list(signers),
+        created_at=utcnow(),
+    )
+    DOCUMENT_MOVES.start(session, document, DocumentState.DRAFT, actor, "rendered")
+    session.flush()
+    return document
+
+
 def issue_document(
     session: Session,
     blobs: FilesystemBlobStore,
@@ -118,20 +147,16 @@ def issue_document(
     short_code: str | None = None,
 ) -> CourtDocument:
     """Register a rendered document with its signature fields as revision 1."""
-    document = CourtDocument(
+    document = _new_document(
+        session,
+        actor,
         court_id=court_id,
         case_id=case_id,
         kind=kind,
         title=title,
-        state=DocumentState.DRAFT.value,
         short_code=short_code or new_short_code(),
-        current_sha256="0" * 64,
-        revision=0,
-        signers=list(signers),
-        created_at=utcnow(),
+        signers=signers,
     )
-    DOCUMENT_MOVES.start(session, document, DocumentState.DRAFT, actor, "rendered")
-    session.flush()
     _record_revision(
         session,
         blobs,
@@ -234,20 +259,16 @@ def issue_sealed(
         lock_fields=True,
         archive_timestamp=True,
     )
-    document = CourtDocument(
+    document = _new_document(
+        session,
+        actor,
         court_id=court_id,
         case_id=case_id,
         kind=kind,
         title=title,
-        state=DocumentState.DRAFT.value,
         short_code=short_code,
-        current_sha256="0" * 64,
-        revision=0,
-        signers=[],
-        created_at=utcnow(),
+        signers=(),
     )
-    DOCUMENT_MOVES.start(session, document, DocumentState.DRAFT, actor, "rendered")
-    session.flush()
     _record_revision(
         session, blobs, log, document, sealed, reason="sealed", account_id=actor.account_id
     )
