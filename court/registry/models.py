@@ -32,7 +32,7 @@ DOCUMENT_MOVES = StateMachine(
             {DocumentState.SIGNED, DocumentState.SUPERSEDED, DocumentState.REVOKED}
         ),
         DocumentState.SIGNED: frozenset({DocumentState.SEALED, DocumentState.REVOKED}),
-        DocumentState.SEALED: frozenset({DocumentState.REVOKED}),
+        DocumentState.SEALED: frozenset({DocumentState.REVOKED, DocumentState.SUPERSEDED}),
     },
 )
 

@@ -587,6 +587,48 @@ def seal_document(
     return document
 
 
+def withdraw_document(
+    session: Session,
+    log: EvidenceLog,
+    actor: Actor,
+    document_id: str,
+    *,
+    court_id: str,
+    to: DocumentState,
+    reason: str,
+    replaced_by: str | None = None,
+) -> CourtDocument:
+    """Revoke a document, or mark it superseded by a new one (changed terms are a new
+    document that everyone signs again; the old one is never altered)."""
+    if to not in (DocumentState.REVOKED, DocumentState.SUPERSEDED):
+        raise ValueError(to)
+    document = session.exec(
+        select(CourtDocument).where(CourtDocument.id == document_id).with_for_update()
+    ).first()
+    if document is None or document.court_id != court_id:
+        raise DocumentNotFound({"document": document_id})
+    DOCUMENT_MOVES.move(session, document, to, actor, reason)
+    log.append(
+        session,
+        f"document.{to.value}",
+        {
+            "document": document.id,
+            "replaced_by": replaced_by,
+            "reason": reason,
+            "time": utcnow().isoformat(),
+        },
+    )
+    record_audit(
+        session,
+        actor,
+        f"document.{to.value}",
+        "court_document",
+        document.id,
+        {"reason": reason, "replaced_by": replaced_by},
+    )
+    return document
+
+
 def revision_by_hash(
     session: Session, sha256: str
 ) -> tuple[CourtDocument, DocumentRevision] | None:

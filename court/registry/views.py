@@ -9,7 +9,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from court import components
 from court.accounts.services import confirm_password
 from court.db import db
-from court.errors import NotFound
+from court.errors import NotFound, ValidationFailed
 from court.registry import services
 from court.registry.models import CourtDocument, DocumentRevision, DocumentState
 from court.web.auth import current_principal, current_staff, load_staff, staff_required
@@ -112,4 +112,29 @@ def sign(document_id: str) -> BaseResponse:
     )
     sealed = document.state == DocumentState.SEALED
     flash("已签名" + ("，全部签署完成，已加盖法院电子印章。" if sealed else "。"), "info")
+    return redirect(url_for("registry_web.detail", document_id=document_id))
+
+
+@registry_web.post("/<document_id>/revoke")
+@staff_required("judge", "admin")
+def revoke(document_id: str) -> BaseResponse:
+    """Revoke a document the court issued in error (password re-entered, reason required)."""
+    staff = current_staff()
+    session = db()
+    confirm_password(session, components.settings(), staff, request.form.get("password", ""))
+    reason = request.form.get("reason", "").strip()
+    if not reason:
+        raise ValidationFailed(
+            {"field": "reason"}, zh="撤销文书必须说明理由。", en="A reason is required."
+        )
+    services.withdraw_document(
+        session,
+        components.evidence_log(),
+        current_principal().actor(),
+        document_id,
+        court_id=staff.court_id or "",
+        to=DocumentState.REVOKED,
+        reason=reason,
+    )
+    flash("文书已撤销，核验时将显示为已撤销。", "info")
     return redirect(url_for("registry_web.detail", document_id=document_id))

@@ -46,6 +46,8 @@ class VerificationResult(PublicModel):
     document: RegisteredDocument | None
     revision: int | None
     is_latest: bool
+    #: The court revoked the document or replaced it by another.
+    withdrawn: bool
 
 
 class NotAPdf(CourtError):
@@ -90,6 +92,7 @@ def verify_upload() -> VerificationResult:
         document=registered(result.document) if result.document else None,
         revision=result.revision.number if result.revision else None,
         is_latest=result.is_latest,
+        withdrawn=result.withdrawn,
     )
 
 

@@ -33,9 +33,14 @@ class Verification:
     is_latest: bool
 
     @property
+    def withdrawn(self) -> bool:
+        """The court revoked the document or replaced it by another."""
+        return self.document is not None and self.document.state in ("revoked", "superseded")
+
+    @property
     def genuine(self) -> bool:
-        """Valid signatures and byte for byte the revision the court issued last."""
-        return self.report.passed and self.is_latest
+        """Valid signatures, byte for byte the revision the court issued last, still in force."""
+        return self.report.passed and self.is_latest and not self.withdrawn
 
 
 def _crls(session: Session, pki: CourtPKI) -> list[bytes]:

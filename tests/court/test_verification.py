@@ -138,3 +138,39 @@ def test_a_served_notice_carries_a_code_and_verifies(
     assert result["document"]["kind"] == "acceptance_notice"
     code = result["document"]["short_code"]
     assert client.get(f"/verify/{code}").status_code == 200
+
+
+def test_a_revoked_document_is_no_longer_genuine(
+    app: Flask, client: FlaskClient, make_litigant, session: Session
+) -> None:
+    from court.accounts.models import Role
+    from tests import factories
+
+    document_id, pdf = _sealed_agreement(app, make_litigant, session)
+    assert _verify(client, pdf)["genuine"] is True
+    session.rollback()  # start a fresh transaction before writing
+    factories.staff(session, Role.JUDGE, "judge1")
+    session.commit()
+    judge = app.test_client()
+    page = judge.get("/staff/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    judge.post(
+        "/staff/sign-in",
+        data={"username": "judge1", "password": factories.STAFF_PASSWORD, "csrf_token": token},
+    )
+    detail = judge.get(f"/staff/documents/{document_id}").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', detail).group(1)
+    no_reason = judge.post(
+        f"/staff/documents/{document_id}/revoke",
+        data={"csrf_token": token, "password": factories.STAFF_PASSWORD, "reason": " "},
+    )
+    assert no_reason.status_code == 422
+    done = judge.post(
+        f"/staff/documents/{document_id}/revoke",
+        data={"csrf_token": token, "password": factories.STAFF_PASSWORD, "reason": "送达对象错误"},
+    )
+    assert done.status_code == 302
+    result = _verify(client, pdf)
+    assert result["report"]["indication"] == "TOTAL-PASSED"  # the signatures are still sound ...
+    assert result["withdrawn"] is True
+    assert result["genuine"] is False  # ... but the court no longer stands behind it
