@@ -38,8 +38,10 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from signing.errors import BadSignature
 
-#: Room for the CMS: certificates, an ECDSA signature and a time-stamp token (hex doubles it).
-RESERVED_BYTES = 24_000
+#: Room for the CMS, in hex digits: 8 000 bytes of DER, twice what a signature with its
+#: certificates and the court's time-stamp token takes (≈4 000). Every verifier parses the
+#: whole reserved space of every signature, so it is kept no larger than that.
+RESERVED_BYTES = 16_000
 _ECDSA_SHA256 = algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"})
 
 
