@@ -174,3 +174,40 @@ def test_a_revoked_document_is_no_longer_genuine(
     assert result["report"]["indication"] == "TOTAL-PASSED"  # the signatures are still sound ...
     assert result["withdrawn"] is True
     assert result["genuine"] is False  # ... but the court no longer stands behind it
+
+
+def test_the_offline_command_passes_the_agreement_and_fails_a_tampered_copy(
+    app: Flask, make_litigant, session: Session, tmp_path
+) -> None:
+    import subprocess
+    import sys
+
+    from cryptography.hazmat.primitives import serialization
+
+    _document_id, pdf = _sealed_agreement(app, make_litigant, session)
+    root = app.extensions["court.pki"].certificate("court-root")
+    (tmp_path / "root.pem").write_bytes(root.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "agreement.pdf").write_bytes(pdf)
+    tampered = bytearray(pdf)
+    tampered[pdf.index(b"/Type /Page") + 2] ^= 0x01
+    (tmp_path / "tampered.pdf").write_bytes(bytes(tampered))
+
+    def run(name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "documents.verify",
+                str(tmp_path / name),
+                "--trust",
+                str(tmp_path / "root.pem"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    genuine = run("agreement.pdf")
+    assert genuine.returncode == 0, genuine.stdout + genuine.stderr
+    assert "TOTAL-PASSED" in genuine.stdout
+    assert run("tampered.pdf").returncode == 1
