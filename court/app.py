@@ -44,6 +44,8 @@ def create_app(config: dict[str, Any] | Settings | None = None) -> Flask:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Alembic announces every plugin it loads at INFO; the migrations themselves still show.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     secrets_ = prepare_instance(settings)
 
     app = CourtFlask(__name__, instance_path=str(settings.instance_path.resolve()))

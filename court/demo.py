@@ -8,10 +8,11 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from court.accounts import services as accounts
-from court.accounts.models import Account, Role
+from court.accounts.models import Account, Court, Role
 from court.audit import Actor
 from court.cases.models import CASE_MOVES, Case, CaseParty, CaseState, PartyRole, Procedure
 from court.db import utcnow
+from court.filing.numbering import CaseType, next_case_number
 from court.identity.interfaces import IdentityKind
 from court.identity.models import IdType, Person
 from court.identity.protection import IdNumberProtector, mask_id_number
@@ -88,11 +89,24 @@ def seed_demo(session: Session, settings: Settings, secrets: InstanceSecrets) ->
 
 def _demo_cases(session: Session, court_id: str, litigant: Account) -> None:
     loan = session.exec(select(CaseCause).where(CaseCause.name == "民间借贷纠纷")).first()
-    year = utcnow().year
-    for title, number, state in (
-        ("刘小明诉某商贸公司买卖合同纠纷", f"({year})浙0203民初1号", CaseState.REGISTERED),
-        ("刘小明与孙某民间借贷纠纷（诉前调解）", None, CaseState.PRE_FILING),
+    court = session.get(Court, court_id)
+    assert court is not None
+    for title, state in (
+        ("刘小明诉某商贸公司买卖合同纠纷", CaseState.REGISTERED),
+        ("刘小明与孙某民间借贷纠纷（诉前调解）", CaseState.PRE_FILING),
     ):
+        # Numbers come from the court's counter, as a clerk's registration takes them.
+        number = (
+            next_case_number(
+                session,
+                court_id=court_id,
+                court_code=court.code,
+                year=utcnow().year,
+                case_type=CaseType.CIVIL_FIRST_INSTANCE,
+            )
+            if state is CaseState.REGISTERED
+            else None
+        )
         case = Case(
             court_id=court_id,
             case_number=number,

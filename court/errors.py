@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from court.db import commit_request, rollback_request
@@ -212,6 +213,19 @@ def register_error_handlers(app: Flask) -> None:
             "csrf_failed",
             "表单已失效或缺少安全令牌，请刷新页面后重试。",
             "The form's security token is missing or expired; reload the page and retry.",
+        )
+
+    @app.errorhandler(IntegrityError)
+    def _integrity_error(exc: IntegrityError) -> Response:
+        # A constraint the services did not foresee (a race, a duplicate): the request
+        # changed nothing, and the client may retry; it is not a server fault.
+        rollback_request()
+        log.warning("integrity error on %s %s: %s", request.method, request.path, exc.orig)
+        return error_response(
+            409,
+            "conflict",
+            "数据与现有记录冲突，请刷新后重试。",
+            "The request conflicts with existing data; refresh and retry.",
         )
 
     @app.errorhandler(HTTPException)

@@ -11,10 +11,8 @@ from court.accounts.principal import current_account
 from court.api import api
 from court.api.models import PublicModel
 from court.api.routing import principal
-from court.db import db, utcnow
+from court.db import db
 from court.eservice import services
-from court.eservice.models import ServedDocument
-from documents.rendering import render_pdf
 
 LITIGANT_SIDE = ("litigant", "agent")
 
@@ -72,27 +70,21 @@ def served_pdf(served_id: str) -> Response:
     roles=LITIGANT_SIDE,
     tags=["service"],
     errors=[404],
-    summary="The electronic service certificate (电子送达凭证) as PDF",
+    summary="The electronic service certificate (电子送达凭证), sealed, as PDF",
 )
-def service_certificate(served_id: str) -> Response:
-    served = services.own_served(db(), current_account().id, served_id)
-    return Response(certificate_pdf(served), mimetype="application/pdf")
-
-
-def certificate_pdf(served: ServedDocument) -> bytes:
+def certificate(served_id: str) -> Response:
+    session = db()
+    served = services.own_served(session, current_account().id, served_id)
     settings = components.settings()
-    return render_pdf(
-        "service_certificate.html",
-        {
-            "court_name": settings.court_name,
-            "number": None,
-            "recipient": current_account().display_name,
-            "title": served.title,
-            "pdf_sha256": served.pdf_sha256,
-            "consent_ground": services.consent_text(served),
-            "served_at": served.served_at,
-            "read_at": served.read_at,
-            "log_index": served.log_index,
-            "issued_at": utcnow(),
-        },
+    pdf = services.service_certificate(
+        session,
+        components.blobs(),
+        components.evidence_log(),
+        principal().actor(),
+        served,
+        recipient=current_account().display_name,
+        seal=components.sealing_key(session),
+        timestamper=components.timestamper(),
+        base_url=settings.public_base_url,
     )
+    return Response(pdf, mimetype="application/pdf")

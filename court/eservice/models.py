@@ -46,3 +46,6 @@ class ServedDocument(SQLModel, table=True):
     #: First time the recipient opened the document (presumes service on other addresses).
     read_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     log_index: int
+    #: The sealed service certificate last issued, and whether it already showed the read.
+    certificate_sha256: str | None = None
+    certificate_shows_read: bool = False

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pyhanko.sign.timestamps.api import TimeStamper
 from sqlmodel import Session, col, select
 
+from court.accounts.models import Court
 from court.audit import Actor, record_audit
 from court.db import utcnow
 from court.errors import NotFound
 from court.eservice.models import CONSENT_TEXT, ConsentGround, ServedDocument
+from court.registry.services import issue_sealed
 from documents.blobs import FilesystemBlobStore
+from documents.sealing import SealingKey
 from signing.evidence.store import EvidenceLog
 
 
@@ -96,3 +100,55 @@ def mark_read(session: Session, actor: Actor, served: ServedDocument) -> None:
 
 def consent_text(served: ServedDocument) -> str:
     return CONSENT_TEXT[ConsentGround(served.consent_ground)]
+
+
+def service_certificate(
+    session: Session,
+    blobs: FilesystemBlobStore,
+    log: EvidenceLog,
+    actor: Actor,
+    served: ServedDocument,
+    *,
+    recipient: str,
+    seal: SealingKey,
+    timestamper: TimeStamper,
+    base_url: str,
+) -> bytes:
+    """The sealed service certificate (R24): issued once per state of the service (before
+    and after the recipient read the document), registered, verifiable like any document."""
+    shows_read = served.read_at is not None
+    if served.certificate_sha256 is None or served.certificate_shows_read != shows_read:
+        court = session.get(Court, served.court_id)
+        assert court is not None
+        document = issue_sealed(
+            session,
+            blobs,
+            log,
+            actor,
+            court_id=court.id,
+            case_id=served.case_id,
+            kind="service_certificate",
+            title=f"电子送达凭证（{served.title}）",
+            template="service_certificate.html",
+            context={
+                "court_name": court.name,
+                "number": None,
+                "recipient": recipient,
+                "title": served.title,
+                "pdf_sha256": served.pdf_sha256,
+                "consent_ground": consent_text(served),
+                "served_at": served.served_at,
+                "read_at": served.read_at,
+                "log_index": served.log_index,
+                "issued_at": utcnow(),
+            },
+            base_url=base_url,
+            seal=seal,
+            timestamper=timestamper,
+        )
+        served.certificate_sha256 = document.current_sha256
+        served.certificate_shows_read = shows_read
+        session.add(served)
+    assert served.certificate_sha256 is not None
+    with blobs.open(served.certificate_sha256) as fh:
+        return fh.read()

@@ -13,6 +13,7 @@ import re
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from court.cases.models import Case
 from court.filing.models import CaseSerial
 
 
@@ -47,7 +48,13 @@ def next_case_number(
         )
         .with_for_update()
     ).one()
-    counter.last += 1
+    # A number already on a case (imported, or entered before the counter existed) is
+    # skipped rather than handed out twice.
+    while True:
+        counter.last += 1
+        number = format_case_number(year, court_code, case_type, counter.last)
+        if session.exec(select(Case.id).where(Case.case_number == number)).first() is None:
+            break
     session.add(counter)
     session.flush()
-    return format_case_number(year, court_code, case_type, counter.last)
+    return number

@@ -44,6 +44,12 @@ class UploadTooLarge(CourtError):
     en = "The page is larger than allowed."
 
 
+class LengthExceeded(Conflict):
+    code = "upload_length_exceeded"
+    zh = "上传的字节数超过了创建上传时声明的长度（Upload-Length）。"
+    en = "More bytes were sent than the Upload-Length declared when the upload was created."
+
+
 class UploadNotFound(NotFound):
     code = "upload_not_found"
     zh = "未找到该上传。"
@@ -137,7 +143,7 @@ def append_chunk(
         for chunk in chunks:
             written += len(chunk)
             if written > upload.length:
-                raise UploadTooLarge({"length": upload.length})
+                raise LengthExceeded({"upload_length": upload.length})
             fh.write(chunk)
         fh.flush()
         os.fsync(fh.fileno())

@@ -34,6 +34,16 @@ STATE_NAMES = {
 }
 
 
+PARTY_ROLE_NAMES = {
+    "plaintiff": "原告",
+    "defendant": "被告",
+    "third_party": "第三人",
+    "applicant": "申请人",
+    "respondent": "被申请人",
+    "agent": "委托代理人",
+}
+
+
 @filing_web.get("/")
 @staff_required("clerk")
 def queue() -> str:
@@ -76,6 +86,7 @@ def detail(submission_id: str) -> str:
         kind_names=KIND_NAMES,
         state_names=STATE_NAMES,
         checklist=review.CORRECTION_CHECKLIST,
+        party_roles=PARTY_ROLE_NAMES,
         default_deadline=(utcnow() + dt.timedelta(days=7)).date(),
     )
 

@@ -366,3 +366,48 @@ def test_the_registered_filing_is_bound_into_a_sealed_packet_that_validates(
 
     assert verify_pdf(pdf, trust_roots=[root]).passed  # offline, from what it carries
     assert not verify_pdf(bytes(tampered), trust_roots=[root]).passed
+
+
+def test_registration_skips_numbers_already_taken(app: Flask, session: Session) -> None:
+    """The demo data (or an import) may hold numbers the counter never handed out."""
+    from court.cases.models import CaseState, Procedure
+    from court.db import utcnow
+
+    court = factories.court(session)
+    year = dt.datetime.now(dt.UTC).year
+    session.add(
+        Case(
+            court_id=court.id,
+            case_number=f"({year})浙0203民初1号",
+            title="imported",
+            procedure=Procedure.SIMPLE.value,
+            state=CaseState.REGISTERED.value,
+            created_at=utcnow(),
+        )
+    )
+    session.commit()
+    number = next_case_number(
+        session,
+        court_id=court.id,
+        court_code=court.code,
+        year=year,
+        case_type=CaseType.CIVIL_FIRST_INSTANCE,
+    )
+    assert number == f"({year})浙0203民初2号"
+
+
+def test_after_the_demo_seed_a_clerk_can_register(
+    app: Flask, make_litigant, session: Session
+) -> None:
+    from court.db import get_engine, unit_of_work
+    from court.demo import seed_demo
+
+    with app.app_context(), unit_of_work(get_engine(app)) as s:
+        seed_demo(s, app.extensions["court.settings"], app.extensions["court.secrets"])
+    litigant = make_litigant()
+    submission_id = _file(litigant, details=COMPLAINT)
+    session.rollback()
+    clerk = _clerk(app, session, "clerk2")
+    assert _form(clerk, submission_id, "register").status_code == 302
+    year = dt.datetime.now(dt.UTC).year
+    assert litigant.call("GET", "/cases")["items"][0]["case_number"] == f"({year})浙0203民初2号"

@@ -211,3 +211,21 @@ def test_the_offline_command_passes_the_agreement_and_fails_a_tampered_copy(
     assert genuine.returncode == 0, genuine.stdout + genuine.stderr
     assert "TOTAL-PASSED" in genuine.stdout
     assert run("tampered.pdf").returncode == 1
+
+
+def test_the_service_certificate_is_sealed_and_verifies(
+    app: Flask, client: FlaskClient, make_litigant, session: Session
+) -> None:
+    from tests.court.test_filing_review import COMPLAINT, _clerk, _file, _form
+
+    litigant = make_litigant()
+    submission_id = _file(litigant, details=COMPLAINT)
+    _form(_clerk(app, session), submission_id, "register")
+    notice = litigant.call("GET", "/inbox")["items"][0]
+    before_read = litigant.download(f"/inbox/{notice['id']}/certificate")
+    assert _verify(client, before_read)["genuine"] is True
+    assert litigant.download(f"/inbox/{notice['id']}/certificate") == before_read  # issued once
+    litigant.download(f"/inbox/{notice['id']}/document")  # the recipient reads it
+    after_read = litigant.download(f"/inbox/{notice['id']}/certificate")
+    assert after_read != before_read  # a new certificate shows the read time
+    assert _verify(client, after_read)["genuine"] is True
