@@ -14,7 +14,6 @@ that is no longer the latest is refused by the caller and made again.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 from collections.abc import Sequence
@@ -37,6 +36,7 @@ from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from signing.errors import BadSignature
+from signing.event_loop import run_coroutine
 
 #: Room for the CMS, in hex digits: 8 000 bytes of DER, twice what a signature with its
 #: certificates and the court's time-stamp token takes (≈4 000). Every verifier parses the
@@ -92,7 +92,7 @@ def prepare_signature(
 
     A handwritten signature drawn on the phone, if given, is the field's appearance.
     """
-    return asyncio.run(_prepare(pdf, field_name, certificate, chain, reason, handwriting_png))
+    return run_coroutine(_prepare(pdf, field_name, certificate, chain, reason, handwriting_png))
 
 
 async def _prepare(
@@ -148,7 +148,7 @@ def finish_signature(
         key.verify(signature, preparation.signed_attributes, ec.ECDSA(hashes.SHA256()))
     except (InvalidSignature, ValueError) as exc:
         raise BadSignature("the signature does not verify over the signed attributes") from exc
-    return asyncio.run(_finish(preparation, signature, certificate, chain, timestamper))
+    return run_coroutine(_finish(preparation, signature, certificate, chain, timestamper))
 
 
 async def _finish(

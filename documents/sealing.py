@@ -24,6 +24,8 @@ from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from signing.event_loop import outside_event_loop
+
 
 def _asn1_cert(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
@@ -107,7 +109,7 @@ def seal_pdf(
         new_field_spec=field_spec,
         stamp_style=style,
     )
-    output = pdf_signer.sign_pdf(writer)
+    output = outside_event_loop(pdf_signer.sign_pdf, writer)
     return output.getvalue()
 
 
@@ -142,4 +144,4 @@ def sign_with_held_key(
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     pdf_signer = signers.PdfSigner(metadata, signer=signer, timestamper=timestamper)
-    return pdf_signer.sign_pdf(writer, existing_fields_only=True).getvalue()
+    return outside_event_loop(pdf_signer.sign_pdf, writer, existing_fields_only=True).getvalue()

@@ -15,7 +15,6 @@ Run ``python -m documents.verify FILE --trust ROOT.pem`` for a report on the ter
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import io
 from collections.abc import Iterable, Sequence
@@ -52,6 +51,7 @@ from documents.verify.reports import (
     VerificationReport,
 )
 from documents.verify.signature import _check_document_timestamp, _check_signature
+from signing.event_loop import run_coroutine
 
 # --- Entry point ------------------------------------------------------------------------
 
@@ -80,7 +80,7 @@ def verify_pdf(
         now=now,
         roles={signer.field_name: signer.role for signer in expected_signers},
     )
-    return asyncio.run(_verify(data, context, tuple(expected_signers), registry))
+    return run_coroutine(_verify(data, context, tuple(expected_signers), registry))
 
 
 async def _verify(
