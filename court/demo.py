@@ -18,6 +18,8 @@ from court.identity.models import IdType, Person
 from court.identity.protection import IdNumberProtector, mask_id_number
 from court.identity.validators import resident_id_check_character
 from court.instance import InstanceSecrets
+from court.mediation.directory import add_mediator
+from court.mediation.models import Mediator, MediatorType
 from court.reference.models import CaseCause
 from court.settings import Settings
 
@@ -57,6 +59,7 @@ def seed_demo(session: Session, settings: Settings, secrets: InstanceSecrets) ->
             )
         lines.append(f"staff  {role.value:<9} {username:<16} password {DEMO_PASSWORD}")
 
+    _demo_directory(session, court.id)
     litigant = session.exec(select(Account).where(Account.phone == DEMO_PHONE)).first()
     if litigant is None:
         protector = IdNumberProtector(secrets.data_key)
@@ -130,3 +133,44 @@ def _demo_cases(session: Session, court_id: str, litigant: Account) -> None:
             )
         )
     session.flush()
+
+
+#: The published directory: a people's mediator, a lawyer mediator, a community elder.
+DEMO_DIRECTORY = (
+    ("mediator", MediatorType.PEOPLES, "海曙区人民调解委员会", ["simple_civil_commercial"], False),
+    (
+        "lawyer-mediator",
+        MediatorType.LAWYER,
+        "浙江甬江律师事务所",
+        ["simple_civil_commercial"],
+        True,
+    ),
+    (
+        "laoniangjiu",
+        MediatorType.COMMUNITY_ELDER,
+        "鼓楼街道老娘舅工作室",
+        ["personal_status"],
+        False,
+    ),
+)
+
+
+def _demo_directory(session: Session, court_id: str) -> None:
+    for username, kind, organisation, areas, fee in DEMO_DIRECTORY:
+        account = session.exec(select(Account).where(Account.username == username)).one()
+        if session.exec(select(Mediator).where(Mediator.account_id == account.id)).first():
+            continue
+        add_mediator(
+            session,
+            ACTOR,
+            name=account.display_name.split("（")[0],
+            type=kind,
+            organisation=organisation,
+            court_id=court_id,
+            areas=areas,
+            charges_fee=fee,
+            languages=["普通话", "宁波话"],
+            account_id=account.id,
+            availability="工作日 9:00-17:00",
+            expertise="邻里、借贷、买卖合同纠纷",
+        )

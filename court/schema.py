@@ -12,6 +12,7 @@ from court.devices import models as devices_models
 from court.eservice import models as eservice_models
 from court.filing import models as filing_models
 from court.identity import models as identity_models
+from court.mediation import models as mediation_models
 from court.reference import models as reference_models
 from court.registry import models as registry_models
 from signing.evidence import models as evidence_models
@@ -29,6 +30,7 @@ MODEL_MODULES = (
     eservice_models,
     evidence_models,
     registry_models,
+    mediation_models,
 )
 
 metadata = SQLModel.metadata

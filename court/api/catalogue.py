@@ -14,6 +14,7 @@ from court.eservice import api as eservice_api
 from court.evidence import api as evidence_api
 from court.filing import api as filing_api
 from court.identity import api as identity_api
+from court.mediation import api as mediation_api
 from court.reference import api as reference_api
 from court.registry import api as registry_api
 from court.verification import api as verification_api
@@ -29,6 +30,7 @@ API_MODULES = (
     evidence_api,
     registry_api,
     verification_api,
+    mediation_api,
 )
 
 register_openapi(api, title="移动微法院 Mobile Micro-Court API", version="1.0")

@@ -137,6 +137,13 @@ def sign_out() -> BaseResponse:
 
 def _queues(staff_role: str, court_id: str) -> list[Queue]:
     """The role's queues, filled from the work that exists today."""
+    if staff_role == "admin":
+        roster, complaints = ROLE_QUEUES["admin"]
+        link = url_for("roster_web.roster")
+        return [
+            Queue(roster.key, roster.title, "在名册页面管理调解员。", link=link),
+            Queue(complaints.key, complaints.title, complaints.empty, link=link),
+        ]
     if staff_role != "clerk":
         return [Queue(q.key, q.title, q.empty) for q in ROLE_QUEUES.get(staff_role, [])]
     from court.filing.notices import KIND_NAMES

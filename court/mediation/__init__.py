@@ -1,0 +1,2 @@
+"""Online mediation (R10–R16): the mediator directory first; requests, sessions and
+agreements build on it."""
