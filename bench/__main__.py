@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import p1_agreement, p2_verify, p3_filing, p5_log, p6_case_list
+from bench import p1_agreement, p2_verify, p3_filing, p5_log, p6_case_list, p7_directory
 
 BENCHMARKS = {
     "P1": p1_agreement.run,
@@ -12,6 +12,7 @@ BENCHMARKS = {
     "P3": p3_filing.run,
     "P5": p5_log.run,
     "P6": p6_case_list.run,
+    "P7": p7_directory.run,
 }
 
 
