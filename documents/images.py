@@ -179,16 +179,7 @@ def quality_warnings(
     with open(path, "rb") as f, _open_bounded(f, _sniff(f), limits) as img:
         short_side = min(img.size)
         gray = _to_rgb(_shrunk(img, QUALITY_SIDE)).convert("L")
-    found = []
-    if short_side < MIN_SHORT_SIDE:
-        found.append(_too_small(short_side))
-    brightness = ImageStat.Stat(gray).mean[0]
-    if brightness < MIN_BRIGHTNESS:
-        found.append(_too_dark(brightness))
-    sharpness = laplacian_variance(gray)
-    if sharpness < MIN_SHARPNESS:
-        found.append(_too_blurry(sharpness))
-    return found
+    return _judge_quality(gray, short_side)
 
 
 def derive_page(
@@ -220,7 +211,11 @@ def derive_page(
     )
     small = rgb.copy()
     small.thumbnail((QUALITY_SIDE, QUALITY_SIDE), Image.Resampling.LANCZOS)
-    gray = small.convert("L")
+    return display, _judge_quality(small.convert("L"), short_side)
+
+
+def _judge_quality(gray: Image.Image, short_side: int) -> list[QualityWarning]:
+    """Warn about a small, dark or blurred page from its grayscale thumbnail."""
     found = []
     if short_side < MIN_SHORT_SIDE:
         found.append(_too_small(short_side))
@@ -230,7 +225,7 @@ def derive_page(
     sharpness = laplacian_variance(gray)
     if sharpness < MIN_SHARPNESS:
         found.append(_too_blurry(sharpness))
-    return display, found
+    return found
 
 
 def laplacian_variance(gray: Image.Image) -> float:
