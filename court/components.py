@@ -76,24 +76,19 @@ def sealing_key(session: Session) -> SealingKey:
     """
     import datetime as dt
 
-    from cryptography.hazmat.primitives import serialization
-
-    from court.devices.services import revoked_certificates
+    from court.devices.services import current_crls
     from documents.sealing import SealingKey
-    from signing.pki import EVENT_CA, ROOT, SEAL
+    from signing.pki import ROOT, SEAL
 
     authority = pki()
     validity = dt.timedelta(hours=settings().crl_validity_hours)
-    crls = [
-        authority.build_crl(ROOT, [], validity=validity),
-        authority.build_crl(EVENT_CA, revoked_certificates(session), validity=validity),
-    ]
+    crls = current_crls(session, authority, validity=validity)
     return SealingKey(
         key=authority.ec_key(SEAL),
         certificate=authority.certificate(SEAL),
         chain=[],
         root=authority.certificate(ROOT),
-        crls=[crl.public_bytes(serialization.Encoding.DER) for crl in crls],
+        crls=crls,
     )
 
 

@@ -21,6 +21,7 @@ from court.identity.models import Person
 from signing.errors import MalformedCsr
 from signing.pki import (
     EVENT_CA,
+    ROOT,
     CourtPKI,
     DeviceSubject,
     RevokedCertificate,
@@ -139,4 +140,14 @@ def revoked_certificates(session: Session) -> list[RevokedCertificate]:
     return [
         RevokedCertificate(serial=int(d.serial, 16), revoked_at=d.revoked_at or d.created_at)
         for d in rows
+    ]
+
+
+def current_crls(session: Session, pki: CourtPKI, *, validity: dt.timedelta) -> list[bytes]:
+    """Fresh CRLs (DER) of the root and of the event CA, listing every revoked device."""
+    return [
+        pki.build_crl(ROOT, [], validity=validity).public_bytes(serialization.Encoding.DER),
+        pki.build_crl(EVENT_CA, revoked_certificates(session), validity=validity).public_bytes(
+            serialization.Encoding.DER
+        ),
     ]

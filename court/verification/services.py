@@ -8,16 +8,15 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives import serialization
 from sqlmodel import Session, col, select
 
-from court.devices.services import revoked_certificates
+from court.devices.services import current_crls
 from court.registry.models import SEAL_FIELD, CourtDocument, DocumentRevision
 from court.registry.services import document_by_code, revision_by_hash
 from documents.verify import ExpectedSigner, RegistryEvidence, VerificationReport, verify_pdf
 from signing.evidence.models import LogLeaf
 from signing.evidence.store import EvidenceLog
-from signing.pki import EVENT_CA, ROOT, CourtPKI
+from signing.pki import ROOT, CourtPKI
 
 
 @dataclass(frozen=True)
@@ -41,16 +40,6 @@ class Verification:
     def genuine(self) -> bool:
         """Valid signatures, byte for byte the revision the court issued last, still in force."""
         return self.report.passed and self.is_latest and not self.withdrawn
-
-
-def _crls(session: Session, pki: CourtPKI) -> list[bytes]:
-    validity = dt.timedelta(hours=24)
-    return [
-        pki.build_crl(ROOT, [], validity=validity).public_bytes(serialization.Encoding.DER),
-        pki.build_crl(EVENT_CA, revoked_certificates(session), validity=validity).public_bytes(
-            serialization.Encoding.DER
-        ),
-    ]
 
 
 def _registry_evidence(
@@ -94,7 +83,7 @@ def verify_document_bytes(
     report = verify_pdf(
         data,
         trust_roots=[pki.certificate(ROOT)],
-        crls=_crls(session, pki),
+        crls=current_crls(session, pki, validity=dt.timedelta(hours=24)),
         expected_signers=expected,
         registry=registry,
     )
