@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from court.accounts.interfaces import CodeSender
     from court.identity.interfaces import IdentityProvider
     from court.identity.protection import IdNumberProtector
+    from court.mediation.deadlines import WorkingCalendar
     from court.settings import Settings
     from documents.blobs import FilesystemBlobStore
     from documents.sealing import SealingKey
@@ -94,3 +95,13 @@ def sealing_key(session: Session) -> SealingKey:
 
 def timestamper() -> TimeStamper:
     return cast("TimeStamper", current_app.extensions["court.timestamper"])
+
+
+def working_calendar() -> WorkingCalendar:
+    """The court's working days: weekends and configured holidays off, make-up days on."""
+    from court.mediation.deadlines import WorkingCalendar
+
+    current = settings()
+    return WorkingCalendar(
+        holidays=frozenset(current.holidays), makeup_workdays=frozenset(current.makeup_workdays)
+    )

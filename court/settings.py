@@ -7,6 +7,7 @@ A bad value stops the app with a message naming the setting.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import re
 from pathlib import Path
@@ -81,6 +82,10 @@ class Settings(BaseSettings):
 
     #: Which code sender to use: "log" is the development stand-in.
     sms_sender: str = Field(default="log", pattern=r"^(log)$")
+    #: Public holidays and make-up working days (调休) for working-day time limits (R11)
+    #: and consultation slots, e.g. MICROCOURT_HOLIDAYS='["2026-10-01","2026-10-02"]'.
+    holidays: tuple[dt.date, ...] = ()
+    makeup_workdays: tuple[dt.date, ...] = ()
     #: An external RFC 3161 time-stamping authority; empty: the court's own TSA.
     tsa_url: str = Field(default="", pattern=r"^(https?://\S+)?$")
     #: Which identity provider to use: "development" accepts well-formed numbers.

@@ -7,12 +7,13 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from court import components
 from court.accounts.principal import current_account
 from court.api import api
 from court.api.models import ApiModel, PublicModel, QueryModel
 from court.api.routing import principal
 from court.db import db
-from court.mediation import directory
+from court.mediation import appointments, directory
 from court.mediation.models import MEDIATOR_TYPE_NAMES, Mediator, MediatorType
 
 LITIGANT_SIDE = ("litigant", "agent")
@@ -137,3 +138,121 @@ def complain(mediator_id: str, body: ComplaintIn) -> ComplaintPublic:
         db(), principal().actor(), mediator_id, current_account().id, body.text
     )
     return ComplaintPublic.model_validate(complaint)
+
+
+class SlotQuery(QueryModel):
+    day: dt.date
+
+
+class Slots(PublicModel):
+    day: dt.date
+    slots: list[dt.datetime]
+
+
+class BookingIn(ApiModel):
+    #: RFC 3339, on the half hour, within consultation hours on a working day.
+    starts_at: dt.datetime
+    topic: Annotated[str, Field(max_length=500)] = ""
+
+
+class MoveIn(ApiModel):
+    starts_at: dt.datetime
+
+
+class AppointmentPublic(PublicModel):
+    id: str
+    mediator_id: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    topic: str
+    state: str
+
+
+class AppointmentList(PublicModel):
+    items: list[AppointmentPublic]
+
+
+@api.get(
+    "/mediators/<mediator_id>/slots",
+    query=SlotQuery,
+    response=Slots,
+    roles=None,
+    tags=["mediation"],
+    errors=[404],
+    summary="A mediator's free consultation slots on a day",
+)
+def slots(mediator_id: str, query: SlotQuery) -> Slots:
+    found = appointments.free_slots(db(), mediator_id, components.working_calendar(), day=query.day)
+    return Slots(day=query.day, slots=found)
+
+
+@api.post(
+    "/mediators/<mediator_id>/appointments",
+    body=BookingIn,
+    response=AppointmentPublic,
+    status=201,
+    roles=LITIGANT_SIDE,
+    tags=["mediation"],
+    errors=[404, 409, 422],
+    summary="Book a consultation slot (never booked twice, even at the same instant)",
+)
+def book(mediator_id: str, body: BookingIn) -> AppointmentPublic:
+    appointment = appointments.book(
+        db(),
+        principal().actor(),
+        components.working_calendar(),
+        mediator_id=mediator_id,
+        account_id=current_account().id,
+        starts_at=body.starts_at,
+        topic=body.topic,
+    )
+    return AppointmentPublic.model_validate(appointment)
+
+
+@api.get(
+    "/appointments",
+    response=AppointmentList,
+    roles=LITIGANT_SIDE,
+    tags=["mediation"],
+    summary="My consultation appointments",
+)
+def my_appointments() -> AppointmentList:
+    return AppointmentList(
+        items=[
+            AppointmentPublic.model_validate(a)
+            for a in appointments.mine(db(), current_account().id)
+        ]
+    )
+
+
+@api.post(
+    "/appointments/<appointment_id>/cancel",
+    response=AppointmentPublic,
+    roles=LITIGANT_SIDE,
+    tags=["mediation"],
+    errors=[404, 409],
+    summary="Cancel my appointment",
+)
+def cancel(appointment_id: str) -> AppointmentPublic:
+    appointment = appointments.own_appointment(db(), current_account().id, appointment_id)
+    return AppointmentPublic.model_validate(
+        appointments.cancel(db(), principal().actor(), appointment)
+    )
+
+
+@api.post(
+    "/appointments/<appointment_id>/move",
+    body=MoveIn,
+    response=AppointmentPublic,
+    status=201,
+    roles=LITIGANT_SIDE,
+    tags=["mediation"],
+    errors=[404, 409, 422],
+    summary="Move my appointment to another slot (the old one is freed only if the new one is had)",
+)
+def move(appointment_id: str, body: MoveIn) -> AppointmentPublic:
+    appointment = appointments.own_appointment(db(), current_account().id, appointment_id)
+    moved = appointments.move(
+        db(), principal().actor(), components.working_calendar(), appointment, body.starts_at
+    )
+    return AppointmentPublic.model_validate(moved)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Text
+from sqlalchemy import Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from court.db import UTCDateTime, new_id
@@ -70,3 +70,34 @@ class MediatorComplaint(SQLModel, table=True):
     account_id: str = Field(foreign_key="account.id")
     text: str = Field(sa_type=Text)
     created_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class AppointmentState(enum.StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+
+
+class Appointment(SQLModel, table=True):
+    """A consultation booked in a mediator's calendar. One booked appointment per slot: a
+    partial unique index refuses the second booking even when both arrive at once."""
+
+    __table_args__ = (
+        Index(
+            "uq_appointment_booked_slot",
+            "mediator_id",
+            "starts_at",
+            unique=True,
+            sqlite_where=text("state = 'booked'"),
+            postgresql_where=text("state = 'booked'"),
+        ),
+    )
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    mediator_id: str = Field(foreign_key="mediator.id", index=True)
+    account_id: str = Field(foreign_key="account.id", index=True)
+    starts_at: dt.datetime = Field(sa_type=UTCDateTime)
+    ends_at: dt.datetime = Field(sa_type=UTCDateTime)
+    topic: str = Field(default="", sa_type=Text)
+    state: str = Field(default=AppointmentState.BOOKED.value)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
+    cancelled_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
