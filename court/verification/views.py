@@ -11,6 +11,20 @@ from documents.short_codes import normalise_short_code
 
 verification_web = Blueprint("verification_web", __name__, url_prefix="/verify")
 
+#: ETSI EN 319 102-1 sub-indications, said the way a bank clerk understands them.
+SUB_INDICATION_TEXT = {
+    "HASH_FAILURE": "文件内容在签名后被改动，或不是本院出具的文件",
+    "SIG_CRYPTO_FAILURE": "签名数据无效",
+    "FORMAT_FAILURE": "文件格式异常，或签名之后又被修改、追加了内容",
+    "REVOKED": "签名证书在签名时已被吊销",
+    "NO_CERTIFICATE_CHAIN_FOUND": "签名证书不是由本院信任的机构签发",
+    "TRY_LATER": "暂时缺少证书状态信息，请稍后再试",
+    "SIGNED_DATA_NOT_FOUND": "缺少应有的签名或印章",
+    "NO_POE": "签名时间戳无效",
+    "OUT_OF_BOUNDS_NO_POE": "签名时证书已不在有效期内",
+    "GENERIC": "存证记录无法核对",
+}
+
 INDICATION_TEXT = {
     "TOTAL-PASSED": "有效",
     "TOTAL-FAILED": "无效",
@@ -21,7 +35,11 @@ INDICATION_TEXT = {
 @verification_web.get("/")
 def form() -> str:
     return render_template(
-        "verify.html", result=None, document=None, indication_text=INDICATION_TEXT
+        "verify.html",
+        result=None,
+        document=None,
+        indication_text=INDICATION_TEXT,
+        sub_text=SUB_INDICATION_TEXT,
     )
 
 
@@ -35,13 +53,18 @@ def upload() -> tuple[str, int] | str:
             result=None,
             document=None,
             indication_text=INDICATION_TEXT,
+            sub_text=SUB_INDICATION_TEXT,
             error="请选择一个 PDF 文件。",
         ), 400
     result = services.verify_document_bytes(
         db(), components.pki(), components.evidence_log(), components.log_verifier_key(), data
     )
     return render_template(
-        "verify.html", result=result, document=result.document, indication_text=INDICATION_TEXT
+        "verify.html",
+        result=result,
+        document=result.document,
+        indication_text=INDICATION_TEXT,
+        sub_text=SUB_INDICATION_TEXT,
     )
 
 
@@ -54,6 +77,7 @@ def by_code(code: str) -> tuple[str, int] | str:
             result=None,
             document=None,
             indication_text=INDICATION_TEXT,
+            sub_text=SUB_INDICATION_TEXT,
             error="未找到该验证码对应的文书，请核对验证码。",
         ), 404
     return render_template(
@@ -61,5 +85,6 @@ def by_code(code: str) -> tuple[str, int] | str:
         result=None,
         document=document,
         indication_text=INDICATION_TEXT,
+        sub_text=SUB_INDICATION_TEXT,
         revisions=services.revisions_of(db(), document.id),
     )

@@ -33,6 +33,7 @@ def test_a_bank_clerk_verifies_an_agreement_in_the_browser(
     page.click("#verify")
     page.wait_for_selector("#verdict-text")
     assert "未能确认" in page.inner_text("#verdict-text")
+    assert "——" in page.inner_text("#why")  # the reason, in words a bank clerk reads
     session.rollback()
     code = session.get(CourtDocument, document_id).short_code
     page.goto(f"{live_server}/verify/{code}")
