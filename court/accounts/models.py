@@ -24,6 +24,8 @@ class Role(enum.StrEnum):
 STAFF_ROLES = frozenset({Role.CLERK, Role.JUDGE, Role.MEDIATOR, Role.ADMIN})
 #: Roles that sign in with a phone code through the mini-app.
 PHONE_ROLES = frozenset({Role.LITIGANT, Role.AGENT})
+#: The same roles, as API endpoints list who may call them.
+LITIGANT_SIDE: tuple[str, ...] = (Role.LITIGANT.value, Role.AGENT.value)
 
 
 class AccountState(enum.StrEnum):

@@ -11,6 +11,7 @@ from flask import Blueprint, Response
 from pydantic import Field
 
 from court import components
+from court.accounts.models import LITIGANT_SIDE
 from court.accounts.principal import current_account
 from court.api import api
 from court.api.models import ApiModel, PublicModel
@@ -20,8 +21,6 @@ from court.devices import services
 from court.devices.models import Device
 from court.errors import NotFound
 from signing.pki import EVENT_CA, LOG_KEY, ROOT, SEAL, TSA
-
-LITIGANT_SIDE = ("litigant", "agent")
 
 
 class DeviceEnrolment(ApiModel):

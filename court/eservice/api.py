@@ -7,14 +7,13 @@ import datetime as dt
 from flask import Response
 
 from court import components
+from court.accounts.models import LITIGANT_SIDE
 from court.accounts.principal import current_account
 from court.api import api
 from court.api.models import PublicModel
 from court.api.routing import principal
 from court.db import db
 from court.eservice import services
-
-LITIGANT_SIDE = ("litigant", "agent")
 
 
 class ServedPublic(PublicModel):

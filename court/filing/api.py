@@ -12,6 +12,7 @@ from flask import Response, request
 from pydantic import Field
 
 from court import components
+from court.accounts.models import LITIGANT_SIDE
 from court.accounts.principal import current_account
 from court.api import api
 from court.api.models import ApiModel, PublicModel
@@ -25,7 +26,6 @@ from court.filing.models import Submission, SubmissionKind
 from court.identity.services import decode_signature
 from documents.images import ImageLimits
 
-LITIGANT_SIDE = ("litigant", "agent")
 TUS_VERSION = "1.0.0"
 TUS_HEADERS = ("Tus-Resumable", "Upload-Length", "Upload-Metadata", "Upload-Offset")
 

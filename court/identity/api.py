@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from court import components
+from court.accounts.models import LITIGANT_SIDE
 from court.accounts.principal import current_account
 from court.api import api
 from court.api.models import ApiModel, PublicModel
@@ -16,8 +17,6 @@ from court.db import db
 from court.identity import services
 from court.identity.interfaces import IdentityKind
 from court.identity.models import Person, ReverifyPurpose
-
-LITIGANT_SIDE = ("litigant", "agent")
 
 
 class IdentitySubmission(ApiModel):

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from court import components
+from court.accounts.models import LITIGANT_SIDE
 from court.accounts.principal import current_account
 from court.api import api
 from court.api.models import ApiModel, PublicModel, QueryModel
@@ -15,8 +16,6 @@ from court.api.routing import principal
 from court.db import db
 from court.mediation import appointments, directory
 from court.mediation.models import MEDIATOR_TYPE_NAMES, Mediator, MediatorType
-
-LITIGANT_SIDE = ("litigant", "agent")
 
 
 class DirectoryFilters(QueryModel):

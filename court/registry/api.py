@@ -11,6 +11,7 @@ from flask import Response
 from pydantic import Field
 
 from court import components
+from court.accounts.models import LITIGANT_SIDE
 from court.accounts.principal import current_account
 from court.api import api
 from court.api.models import ApiModel, PublicModel
@@ -20,8 +21,6 @@ from court.filing.api import decode_png
 from court.identity.services import decode_signature
 from court.registry import services
 from court.registry.models import CourtDocument
-
-LITIGANT_SIDE = ("litigant", "agent")
 
 
 class SignerPublic(PublicModel):
