@@ -74,8 +74,6 @@ class SigningFinish(ApiModel):
 
 
 def document_public(document: CourtDocument, account_id: str) -> DocumentPublic:
-    mine = [s for s in document.signers if s.get("account_id") == account_id]
-    open_fields = [str(s["field"]) for s in mine if s["field"] not in document.signed_fields]
     return DocumentPublic(
         **document.model_dump(
             include={
@@ -100,7 +98,7 @@ def document_public(document: CourtDocument, account_id: str) -> DocumentPublic:
             )
             for s in document.signers
         ],
-        my_field=open_fields[0] if open_fields else None,
+        my_field=services.open_field(document, account_id),
     )
 
 

@@ -292,12 +292,20 @@ def document_for_party(
     return document
 
 
-def _my_open_field(document: CourtDocument, account_id: str) -> str:
+def open_field(document: CourtDocument, account_id: str) -> str | None:
+    """The field this account still has to sign on the document, if any."""
     for signer in document.signers:
         field = str(signer["field"])
         if signer.get("account_id") == account_id and field not in document.signed_fields:
             return field
-    raise NotASigner({"document": document.id})
+    return None
+
+
+def _my_open_field(document: CourtDocument, account_id: str) -> str:
+    field = open_field(document, account_id)
+    if field is None:
+        raise NotASigner({"document": document.id})
+    return field
 
 
 def prepare_party_signature(
@@ -462,14 +470,7 @@ def sign_as_staff(
     ).first()
     if document is None or document.court_id != staff.court_id:
         raise DocumentNotFound({"document": document_id})
-    field = next(
-        (
-            str(s["field"])
-            for s in document.signers
-            if s.get("account_id") == staff.id and s["field"] not in document.signed_fields
-        ),
-        None,
-    )
+    field = open_field(document, staff.id)
     if field is None or document.state != DocumentState.AWAITING_SIGNATURES:
         raise NotASigner({"document": document_id})
     waiting = [

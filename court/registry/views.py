@@ -66,14 +66,7 @@ def detail(document_id: str) -> str:
         .all()
     )
     staff = current_staff()
-    my_field = next(
-        (
-            s["field"]
-            for s in document.signers
-            if s.get("account_id") == staff.id and s["field"] not in document.signed_fields
-        ),
-        None,
-    )
+    my_field = services.open_field(document, staff.id)
     return render_template(
         "document_detail.html",
         document=document,
