@@ -51,3 +51,23 @@ def document_photo(
     out = io.BytesIO()
     image.save(out, fmt, **save)
     return out.getvalue()
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token a staff page's form carries."""
+    import re
+
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "every form carries a CSRF token"
+    return match.group(1)
+
+
+def signed_in(client, username: str, password: str = STAFF_PASSWORD):
+    """Sign a staff member in through the sign-in form; return the same test client."""
+    page = client.get("/staff/sign-in").get_data(as_text=True)
+    reply = client.post(
+        "/staff/sign-in",
+        data={"username": username, "password": password, "csrf_token": csrf_token(page)},
+    )
+    assert reply.status_code == 302, reply.get_data(as_text=True)
+    return client

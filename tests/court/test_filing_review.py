@@ -53,20 +53,13 @@ def _handwriting_png() -> str:
 def _clerk(app: Flask, session: Session, username: str = "clerk1") -> FlaskClient:
     factories.staff(session, Role.CLERK, username)
     session.commit()
-    client = app.test_client()
-    page = client.get("/staff/sign-in").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    reply = client.post(
-        "/staff/sign-in",
-        data={"username": username, "password": factories.STAFF_PASSWORD, "csrf_token": token},
-    )
-    assert reply.status_code == 302
-    return client
+    return factories.signed_in(app.test_client(), username)
 
 
 def _form(clerk: FlaskClient, submission_id: str, action: str, **fields):
-    page = clerk.get(f"/staff/filings/{submission_id}").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = factories.csrf_token(
+        clerk.get(f"/staff/filings/{submission_id}").get_data(as_text=True)
+    )
     return clerk.post(
         f"/staff/filings/{submission_id}/{action}", data={"csrf_token": token, **fields}
     )
@@ -237,15 +230,11 @@ def test_a_clerk_of_another_court_cannot_see_or_act(
     )
     session.commit()
     client = app.test_client()
-    page = client.get("/staff/sign-in").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    client.post(
-        "/staff/sign-in",
-        data={"username": "other-clerk", "password": factories.STAFF_PASSWORD, "csrf_token": token},
-    )
+    factories.signed_in(client, "other-clerk")
     assert client.get(f"/staff/filings/{submission_id}").status_code == 404
     dashboard = client.get("/staff/").get_data(as_text=True)
     assert submission_id not in dashboard
+    token = factories.csrf_token(dashboard)
     reply = client.post(f"/staff/filings/{submission_id}/register", data={"csrf_token": token})
     assert reply.status_code in (400, 404)
     assert litigant.call("GET", f"/submissions/{submission_id}")["state"] == "submitted"
@@ -255,12 +244,7 @@ def test_a_judge_cannot_use_the_clerk_pages(app: Flask, session: Session) -> Non
     factories.staff(session, Role.JUDGE, "judge1")
     session.commit()
     client = app.test_client()
-    page = client.get("/staff/sign-in").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    client.post(
-        "/staff/sign-in",
-        data={"username": "judge1", "password": factories.STAFF_PASSWORD, "csrf_token": token},
-    )
+    factories.signed_in(client, "judge1")
     assert client.get("/staff/filings/").status_code == 403
 
 

@@ -103,12 +103,7 @@ def test_a_litigant_complains_and_the_administrator_sees_it(
     factories.staff(session, Role.ADMIN, "admin1")
     session.commit()
     admin = app.test_client()
-    page = admin.get("/staff/sign-in").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    admin.post(
-        "/staff/sign-in",
-        data={"username": "admin1", "password": factories.STAFF_PASSWORD, "csrf_token": token},
-    )
+    factories.signed_in(admin, "admin1")
     roster = admin.get("/staff/mediators/").get_data(as_text=True)
     assert "调解时态度粗暴" in roster
 
@@ -121,12 +116,7 @@ def test_the_administrator_manages_the_roster(
     factories.staff(session, Role.CLERK, "clerk1")
     session.commit()
     admin = app.test_client()
-    page = admin.get("/staff/sign-in").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    admin.post(
-        "/staff/sign-in",
-        data={"username": "admin1", "password": factories.STAFF_PASSWORD, "csrf_token": token},
-    )
+    factories.signed_in(admin, "admin1")
     token = re.search(
         r'name="csrf_token" value="([^"]+)"', admin.get("/staff/mediators/").get_data(as_text=True)
     ).group(1)
@@ -155,10 +145,5 @@ def test_the_administrator_manages_the_roster(
     assert "周阿伯" not in _names(client, "")
     assert client.get(f"/api/v1/mediators/{made['周阿伯']}").status_code == 404
     clerk = app.test_client()
-    page = clerk.get("/staff/sign-in").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    clerk.post(
-        "/staff/sign-in",
-        data={"username": "clerk1", "password": factories.STAFF_PASSWORD, "csrf_token": token},
-    )
+    factories.signed_in(clerk, "clerk1")
     assert clerk.get("/staff/mediators/").status_code == 403

@@ -282,7 +282,6 @@ def test_the_mediator_signs_after_the_parties_with_a_court_held_key(
 def test_a_mediator_signs_in_the_staff_pages_with_the_password(
     app: Flask, make_litigant, session: Session
 ) -> None:
-    import re
 
     from court.accounts.models import Role
 
@@ -293,15 +292,10 @@ def test_a_mediator_signs_in_the_staff_pages_with_the_password(
     alice.sign_document(document_id)
     bob.sign_document(document_id)
     browser = app.test_client()
-    page = browser.get("/staff/sign-in").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    browser.post(
-        "/staff/sign-in",
-        data={"username": "mediator1", "password": factories.STAFF_PASSWORD, "csrf_token": token},
-    )
+    factories.signed_in(browser, "mediator1")
     detail = browser.get(f"/staff/documents/{document_id}").get_data(as_text=True)
     assert "签署本文书" in detail
-    token = re.search(r'name="csrf_token" value="([^"]+)"', detail).group(1)
+    token = factories.csrf_token(detail)
     wrong = browser.post(
         f"/staff/documents/{document_id}/sign", data={"password": "nope", "csrf_token": token}
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 import time_machine
 from flask import Flask
@@ -17,10 +16,7 @@ T0 = dt.datetime(2026, 11, 28, 9, 0, tzinfo=dt.UTC)
 
 
 def _csrf(client: FlaskClient, path: str = "/staff/sign-in") -> str:
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert match, "every form carries a CSRF token"
-    return match.group(1)
+    return factories.csrf_token(client.get(path).get_data(as_text=True))
 
 
 def _sign_in(client: FlaskClient, username: str, password: str):

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-import re
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from court.registry.models import CourtDocument, DocumentRevision
+from tests import factories
 from tests.court.test_registry import _issue
 
 
@@ -99,7 +99,7 @@ def test_the_public_page_verifies_an_upload_and_opens_by_code(
     assert "调解协议书" in by_code.get_data(as_text=True)
     assert client.get("/verify/XXXX-XXXX-XXXX").status_code == 404
     page = client.get("/verify/").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = factories.csrf_token(page)
     reply = client.post(
         "/verify/",
         data={"csrf_token": token, "pdf": (io.BytesIO(pdf), "agreement.pdf")},
@@ -152,14 +152,9 @@ def test_a_revoked_document_is_no_longer_genuine(
     factories.staff(session, Role.JUDGE, "judge1")
     session.commit()
     judge = app.test_client()
-    page = judge.get("/staff/sign-in").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    judge.post(
-        "/staff/sign-in",
-        data={"username": "judge1", "password": factories.STAFF_PASSWORD, "csrf_token": token},
-    )
+    factories.signed_in(judge, "judge1")
     detail = judge.get(f"/staff/documents/{document_id}").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', detail).group(1)
+    token = factories.csrf_token(detail)
     no_reason = judge.post(
         f"/staff/documents/{document_id}/revoke",
         data={"csrf_token": token, "password": factories.STAFF_PASSWORD, "reason": " "},
