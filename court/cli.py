@@ -77,6 +77,20 @@ def prune_command() -> None:
     click.echo(f"dropped {dropped} unfinished page uploads older than 7 days")
 
 
+@court_cli.command("mediation-sweep")
+def mediation_sweep_command() -> None:
+    """Apply the mediation time limits that run out by themselves (R11, R13): run it from
+    cron every few minutes; running it again the same day changes nothing more."""
+    from court.mediation.services import sweep
+
+    with unit_of_work(get_engine()) as session:
+        report = sweep(session, components.working_calendar())
+    click.echo(
+        f"to court assignment: {report.to_assignment}; mediator did not answer: "
+        f"{report.unanswered}; reminded: {report.reminded}; expired: {report.expired}"
+    )
+
+
 @staff_cli.command("create")
 @click.option("--username", required=True)
 @click.option("--name", "display_name", required=True, help="Name shown on pages and documents.")

@@ -15,6 +15,7 @@ from court.evidence import api as evidence_api
 from court.filing import api as filing_api
 from court.identity import api as identity_api
 from court.mediation import api as mediation_api
+from court.mediation import mediations_api, thread_api
 from court.reference import api as reference_api
 from court.registry import api as registry_api
 from court.verification import api as verification_api
@@ -31,6 +32,8 @@ API_MODULES = (
     registry_api,
     verification_api,
     mediation_api,
+    mediations_api,
+    thread_api,
 )
 
 register_openapi(api, title="移动微法院 Mobile Micro-Court API", version="1.0")

@@ -10,12 +10,11 @@ from sqlmodel import Session, col, select
 from court.audit import Actor, record_audit
 from court.db import utcnow
 from court.errors import Conflict, NotFound, ValidationFailed
-from court.mediation.deadlines import WorkingCalendar
+from court.mediation.deadlines import CHINA, WorkingCalendar
 from court.mediation.directory import get_mediator
 from court.mediation.models import Appointment, AppointmentState
 
 SLOT = dt.timedelta(minutes=30)
-CHINA = dt.timezone(dt.timedelta(hours=8))
 #: Consultation hours, China time: 9:00–12:00 and 13:30–17:00 on working days.
 HOURS = ((dt.time(9, 0), dt.time(12, 0)), (dt.time(13, 30), dt.time(17, 0)))
 HORIZON = dt.timedelta(days=30)

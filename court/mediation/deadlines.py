@@ -19,6 +19,15 @@ ORDINARY_DAYS = 15
 SIMPLE_DAYS = 7
 
 
+#: Time limits count in China Standard Time, where the court sits.
+CHINA = dt.timezone(dt.timedelta(hours=8))
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    """The court's calendar date at an instant."""
+    return moment.astimezone(CHINA).date()
+
+
 @dataclass(frozen=True)
 class WorkingCalendar:
     holidays: frozenset[dt.date] = field(default_factory=frozenset)

@@ -59,6 +59,8 @@ class CourtDocument(SQLModel, table=True):
     signed_fields: list[str] = Field(default_factory=list, sa_type=JSON)
     #: Where the court's seal goes (page, x1, y1, x2, y2 in PDF points), from the template.
     seal_box: list[float] | None = Field(default=None, sa_type=JSON)
+    #: R15: signed on paper in person, never online; the clerk records the wet-ink scan.
+    in_person: bool = False
     created_at: dt.datetime = Field(sa_type=UTCDateTime)
 
 
@@ -100,3 +102,18 @@ class SigningPreparation(SQLModel, table=True):
     created_at: dt.datetime = Field(sa_type=UTCDateTime)
     expires_at: dt.datetime = Field(sa_type=UTCDateTime)
     used_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WetInkScan(SQLModel, table=True):
+    """The scan of a document signed on paper in person (R15), recorded by a clerk."""
+
+    __tablename__ = "wet_ink_scan"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    document_id: str = Field(foreign_key="court_document.id", index=True)
+    sha256: str = Field(max_length=64)
+    size: int
+    media_type: str
+    account_id: str = Field(foreign_key="account.id")
+    log_index: int
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)

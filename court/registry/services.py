@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from blinker import Namespace
 from cryptography import x509
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
@@ -19,7 +20,14 @@ from court.accounts.models import Account, Court
 from court.audit import Actor, record_audit
 from court.db import utcnow
 from court.devices.services import get_own_device, usable_certificate
-from court.registry.errors import DocumentNotFound, NotASigner, NotReadyToSeal, StalePreparation
+from court.registry.errors import (
+    DocumentNotFound,
+    InPersonSigningOnly,
+    NotASigner,
+    NotForInPersonSigning,
+    NotReadyToSeal,
+    StalePreparation,
+)
 from court.registry.models import (
     DOCUMENT_MOVES,
     SEAL_FIELD,
@@ -27,6 +35,7 @@ from court.registry.models import (
     DocumentRevision,
     DocumentState,
     SigningPreparation,
+    WetInkScan,
 )
 from documents.blobs import FilesystemBlobStore
 from documents.remote_signing import Preparation, finish_signature, prepare_signature
@@ -38,6 +47,18 @@ from signing.evidence.store import EvidenceLog
 from signing.pki import EVENT_CA, ROOT, CourtPKI
 
 PREPARATION_TTL = dt.timedelta(minutes=15)
+
+#: Sent (with ``session``, ``actor`` and ``field``) after each signature is recorded, in the
+#: same transaction, so that the business that issued the document can react: a mediation
+#: agreement takes effect at the last party's signature (R14).
+document_signed = Namespace().signal("document-signed")
+
+
+def parties_have_signed(document: CourtDocument) -> bool:
+    """Whether every party (every signer who is not staff) has signed."""
+    return all(
+        _is_staff_field(s) or str(s["field"]) in document.signed_fields for s in document.signers
+    )
 
 
 @dataclass(frozen=True)
@@ -145,8 +166,12 @@ def issue_document(
     fields: Sequence[FieldPlacement],
     signers: Sequence[dict[str, Any]],
     short_code: str | None = None,
+    in_person: bool = False,
 ) -> CourtDocument:
-    """Register a rendered document with its signature fields as revision 1."""
+    """Register a rendered document with its signature fields as revision 1.
+
+    ``in_person`` (R15) marks a document that is signed on paper, never online.
+    """
     document = _new_document(
         session,
         actor,
@@ -157,6 +182,7 @@ def issue_document(
         short_code=short_code or new_short_code(),
         signers=signers,
     )
+    document.in_person = in_person
     _record_revision(
         session,
         blobs,
@@ -187,6 +213,7 @@ def issue_rendered(
     context: dict[str, Any],
     signers: Sequence[dict[str, Any]],
     base_url: str,
+    in_person: bool = False,
 ) -> CourtDocument:
     """Render a template with its signature boxes, QR code and short code, then issue it.
 
@@ -221,6 +248,7 @@ def issue_rendered(
         fields=[FieldPlacement(f.name, f.page_index, f.box) for f in boxes.values()],
         signers=signers,
         short_code=short_code,
+        in_person=in_person,
     )
     document.seal_box = [seal.page_index, *seal.box]
     session.add(document)
@@ -301,6 +329,66 @@ def open_field(document: CourtDocument, account_id: str) -> str | None:
     return None
 
 
+def _refuse_in_person(document: CourtDocument) -> None:
+    if document.in_person:
+        raise InPersonSigningOnly({"rule": "R15", "document": document.id})
+
+
+def record_wet_ink_signing(
+    session: Session,
+    blobs: FilesystemBlobStore,
+    log: EvidenceLog,
+    actor: Actor,
+    clerk: Account,
+    *,
+    document_id: str,
+    scan: bytes,
+    media_type: str,
+) -> WetInkScan:
+    """R15: the parties signed the printed document in person; keep the scan, log its hash,
+    and mark every field signed. The issued PDF is not altered."""
+    document = session.exec(
+        select(CourtDocument).where(CourtDocument.id == document_id).with_for_update()
+    ).first()
+    if document is None or document.court_id != clerk.court_id:
+        raise DocumentNotFound({"document": document_id})
+    if not document.in_person or document.state != DocumentState.AWAITING_SIGNATURES:
+        raise NotForInPersonSigning({"state": document.state, "in_person": document.in_person})
+    ref = blobs.put_stream([scan])
+    leaf = log.append(
+        session,
+        "document.wet_ink",
+        {
+            "document": document.id,
+            "revision": document.revision,
+            "document_sha256": document.current_sha256,
+            "scan_sha256": ref.sha256,
+            "time": utcnow().isoformat(),
+        },
+    )
+    record = WetInkScan(
+        document_id=document.id,
+        sha256=ref.sha256,
+        size=ref.size,
+        media_type=media_type,
+        account_id=clerk.id,
+        log_index=leaf.index,
+        created_at=utcnow(),
+    )
+    session.add(record)
+    document.signed_fields = [str(s["field"]) for s in document.signers]
+    session.add(document)
+    DOCUMENT_MOVES.move(
+        session, document, DocumentState.SIGNED, actor, "signed in person (R15); scan recorded"
+    )
+    session.flush()
+    document_signed.send(document, session=session, actor=actor, field="*")
+    record_audit(
+        session, actor, "document.wet_ink", "court_document", document.id, {"scan": ref.sha256}
+    )
+    return record
+
+
 def _my_open_field(document: CourtDocument, account_id: str) -> str:
     field = open_field(document, account_id)
     if field is None:
@@ -320,6 +408,7 @@ def prepare_party_signature(
 ) -> SigningPreparation:
     """Prepare the account's signature over the latest revision; older preparations lapse."""
     document = document_for_party(session, account.id, document_id, lock=True)
+    _refuse_in_person(document)
     if document.state != DocumentState.AWAITING_SIGNATURES:
         raise NotASigner({"state": document.state})
     field = _my_open_field(document, account.id)
@@ -384,6 +473,7 @@ def finish_party_signature(
 ) -> CourtDocument:
     """Embed the phone's signature if its preparation is still the live one (never rewrite)."""
     document = document_for_party(session, account.id, document_id, lock=True)
+    _refuse_in_person(document)
     preparation = session.get(SigningPreparation, preparation_id)
     now = utcnow()
     if (
@@ -427,6 +517,7 @@ def finish_party_signature(
     )
     document.signed_fields = [*document.signed_fields, preparation.field_name]
     session.add(document)
+    document_signed.send(document, session=session, actor=actor, field=preparation.field_name)
     _complete_if_signed(session, blobs, log, actor, document, seal, timestamper)
     record_audit(
         session,
@@ -470,6 +561,7 @@ def sign_as_staff(
     ).first()
     if document is None or document.court_id != staff.court_id:
         raise DocumentNotFound({"document": document_id})
+    _refuse_in_person(document)
     field = open_field(document, staff.id)
     if field is None or document.state != DocumentState.AWAITING_SIGNATURES:
         raise NotASigner({"document": document_id})
@@ -501,6 +593,7 @@ def sign_as_staff(
     )
     document.signed_fields = [*document.signed_fields, field]
     session.add(document)
+    document_signed.send(document, session=session, actor=actor, field=field)
     _complete_if_signed(session, blobs, log, actor, document, seal, timestamper)
     record_audit(session, actor, "document.sign", "court_document", document.id, {"field": field})
     return document
