@@ -36,6 +36,7 @@ from court.mediation.models import (
     MEDIATION_MOVES,
     OPEN_STATES,
     ChangeRequest,
+    Confirmation,
     Mediation,
     MediationParty,
     MediationStage,
@@ -180,6 +181,20 @@ def pending_changes(session: Session, mediation_id: str) -> list[ChangeRequest]:
         session.exec(
             select(ChangeRequest).where(
                 ChangeRequest.mediation_id == mediation_id, ChangeRequest.state == "pending"
+            )
+        )
+    )
+
+
+def confirmations_pending(session: Session, mediation_ids: Sequence[str]) -> set[str]:
+    """Which of these mediations have a judicial confirmation waiting for a judge."""
+    if not mediation_ids:
+        return set()
+    return set(
+        session.exec(
+            select(Confirmation.mediation_id).where(
+                col(Confirmation.mediation_id).in_(list(mediation_ids)),
+                Confirmation.state == "pending",
             )
         )
     )

@@ -19,9 +19,11 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from court import components
+from court.accounts.models import Account
 from court.accounts.services import sign_in_staff, sign_out_staff
 from court.db import db
 from court.filing.models import Submission
+from court.mediation.models import Mediation
 from court.web.auth import (
     SESSION_KEY,
     current_staff,
@@ -135,17 +137,68 @@ def sign_out() -> BaseResponse:
     return redirect(url_for("web.sign_in"))
 
 
-def _queues(staff_role: str, court_id: str) -> list[Queue]:
+def _mediation_items(rows: list[Mediation]) -> list[tuple[str, str]]:
+    return [
+        (
+            f"{m.summary[:24]} · {m.created_at:%Y-%m-%d}",
+            url_for("mediation_web.detail", mediation_id=m.id),
+        )
+        for m in rows
+    ]
+
+
+def _queues(staff: Account) -> list[Queue]:
     """The role's queues, filled from the work that exists today."""
-    if staff_role == "admin":
+    from court.mediation import services as mediation
+
+    court_id = staff.court_id or ""
+    desk = url_for("mediation_web.queue")
+    if staff.role == "mediator":
+        mine = mediation.queue_of_mediator(db(), staff)
+        requests, appointments = ROLE_QUEUES["mediator"]
+        return [
+            Queue(
+                requests.key,
+                requests.title,
+                requests.empty,
+                _mediation_items(
+                    [m for m in mine if m.state in ("awaiting_acceptance", "in_progress")]
+                ),
+                desk,
+            ),
+            Queue(appointments.key, appointments.title, appointments.empty),
+        ]
+    court_mediations = mediation.court_queue(db(), court_id)
+    if staff.role == "judge":
+        cases, hearings = ROLE_QUEUES["judge"]
+        pending = [m.id for m in court_mediations if m.state == "agreed"]
+        confirmations = mediation.confirmations_pending(db(), pending)
+        return [
+            Queue(
+                "confirmations",
+                "司法确认申请",
+                "暂无待审查的司法确认申请。",
+                _mediation_items([m for m in court_mediations if m.id in confirmations]),
+                desk,
+            ),
+            Queue(cases.key, cases.title, cases.empty),
+            Queue(hearings.key, hearings.title, hearings.empty),
+        ]
+    to_assign = Queue(
+        "mediation-assignment",
+        "待指定调解员",
+        "暂无待指定调解员的调解。",
+        _mediation_items([m for m in court_mediations if m.state == "awaiting_assignment"]),
+        desk,
+    )
+    if staff.role == "admin":
         roster, complaints = ROLE_QUEUES["admin"]
         link = url_for("roster_web.roster")
         return [
             Queue(roster.key, roster.title, "在名册页面管理调解员。", link=link),
             Queue(complaints.key, complaints.title, complaints.empty, link=link),
+            to_assign,
         ]
-    if staff_role != "clerk":
-        return [Queue(q.key, q.title, q.empty) for q in ROLE_QUEUES.get(staff_role, [])]
     from court.filing.notices import KIND_NAMES
     from court.filing.review import clerk_queue, corrections_pending
 
@@ -169,6 +222,7 @@ def _queues(staff_role: str, court_id: str) -> list[Queue]:
             items(corrections_pending(db(), court_id)),
             link,
         ),
+        to_assign,
     ]
 
 
@@ -176,4 +230,4 @@ def _queues(staff_role: str, court_id: str) -> list[Queue]:
 @staff_required("clerk", "judge", "mediator", "admin")
 def dashboard() -> str | Response:
     staff = current_staff()
-    return render_template("dashboard.html", queues=_queues(staff.role, staff.court_id or ""))
+    return render_template("dashboard.html", queues=_queues(staff))
