@@ -44,7 +44,7 @@ run: system-run deps
 	$(VENV)/bin/flask --app wsgi court init
 	$(VENV)/bin/flask --app wsgi court seed-demo
 	@echo "serving on http://$(HOST):$(PORT)/  (staff pages: /staff/, API docs: /api/v1/docs)"
-	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 \
+	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 32 \
 	  --access-logfile - --forwarded-allow-ips 127.0.0.1 wsgi:app
 
 lint: deps

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import sys
 
-from bench import p1_agreement, p2_verify, p3_filing, p5_log, p6_case_list, p7_directory
+from bench import (
+    p1_agreement,
+    p2_verify,
+    p3_filing,
+    p5_log,
+    p6_case_list,
+    p7_directory,
+    p8_live,
+)
 
 BENCHMARKS = {
     "P1": p1_agreement.run,
@@ -13,6 +21,7 @@ BENCHMARKS = {
     "P5": p5_log.run,
     "P6": p6_case_list.run,
     "P7": p7_directory.run,
+    "P8": p8_live.run,
 }
 
 

@@ -110,7 +110,11 @@ def gunicorn(
         yield Server(port, proc.pid)
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # open live streams outlast the graceful stop
+            proc.kill()
+            proc.wait(timeout=30)
 
 
 def load(

@@ -1,22 +1,38 @@
 """Live delivery of thread messages to browsers and phones (server-sent events).
 
 A stream waits on a per-channel condition and re-reads the database when woken. A write
-wakes the streams of its own process at commit (:func:`notify_after_commit`); streams in
-other processes (gunicorn runs several) find the new rows at their next poll, at most
-``POLL_SECONDS`` later. The database stays the one source of truth: a stream that missed a
-wake-up, or a client that reconnects with ``Last-Event-ID``, reads what it has not seen.
+wakes the streams of its own process at commit (:func:`notify_after_commit`). Writes made
+by other processes (gunicorn runs several) are noticed by one watcher thread per process,
+which runs only while a stream is open there and asks the database every
+``WATCH_SECONDS`` for rows newer than the last it saw — one small query for all streams
+of the process, not one per stream. The database stays the one source of truth: a stream
+that missed a wake-up re-reads anyway every ``POLL_SECONDS``, and a client that reconnects
+with ``Last-Event-ID`` reads what it has not seen.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session
+
+log = logging.getLogger(__name__)
+
+#: Given a session and the last position seen (None at the start), return the new last
+#: position and the channels that have something new.
+Poll = Callable[[Session, int | None], tuple[int | None, list[str]]]
 
 #: How often a waiting stream re-reads the database even without a wake-up.
-POLL_SECONDS = 1.0
+POLL_SECONDS = 5.0
+#: How often a process's watcher looks for rows written by other processes.
+WATCH_SECONDS = 0.1
 _PENDING = "court.live.pending"
 
 
@@ -43,7 +59,59 @@ class Hub:
             return self._versions[channel]
 
 
+class Watchers:
+    """One watcher thread per database, alive while this process has open streams."""
+
+    def __init__(self, target: Hub) -> None:
+        self._hub = target
+        self._lock = threading.Lock()
+        self._streams: dict[int, int] = {}
+
+    @contextmanager
+    def watching(self, engine: Engine, poll: Poll) -> Iterator[None]:
+        key = id(engine)
+        with self._lock:
+            self._streams[key] = self._streams.get(key, 0) + 1
+            if self._streams[key] == 1:
+                threading.Thread(
+                    target=self._run, args=(engine, poll), name="live-watcher", daemon=True
+                ).start()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._streams[key] -= 1
+
+    def _still_wanted(self, key: int) -> bool:
+        with self._lock:
+            if self._streams.get(key, 0) > 0:
+                return True
+            self._streams.pop(key, None)
+            return False
+
+    def _run(self, engine: Engine, poll: Poll) -> None:
+        from court.db import open_session
+
+        key = id(engine)
+        last: int | None = None
+        stop = threading.Event()
+        while self._still_wanted(key):
+            try:
+                session = open_session(engine, write=False)
+                try:
+                    last, channels = poll(session, last)
+                finally:
+                    session.close()
+            except Exception:  # a failed poll must not end live delivery for the process
+                log.exception("live watcher: poll failed; streams fall back to their own polls")
+                channels = []
+            for channel in channels:
+                self._hub.publish(channel)
+            stop.wait(WATCH_SECONDS)
+
+
 hub = Hub()
+watchers = Watchers(hub)
 
 
 def notify_after_commit(session: OrmSession, channel: str) -> None:

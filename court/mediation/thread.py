@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from court.accounts.models import Account
 from court.audit import Actor, record_audit
@@ -76,12 +76,18 @@ def consultation_thread(session: Session, account: Account, appointment_id: str)
 
 
 def _require_open(session: Session, thread: Thread) -> None:
+    """Refuse a closed thread. The thread's row is locked, so that its messages commit in
+    the order of their ids and a live reader never skips one (PostgreSQL may otherwise
+    commit a lower id after a higher one)."""
     if thread.mediation_id:
-        mediation = session.get(Mediation, thread.mediation_id)
-        assert mediation is not None
+        mediation = session.exec(
+            select(Mediation).where(Mediation.id == thread.mediation_id).with_for_update()
+        ).one()
         services.require_running(mediation)
     else:
-        appointment = session.get(Appointment, thread.appointment_id)
+        appointment = session.exec(
+            select(Appointment).where(Appointment.id == thread.appointment_id).with_for_update()
+        ).first()
         if appointment is None or appointment.state != AppointmentState.BOOKED:
             raise WrongState({"appointment": thread.appointment_id})
 
@@ -189,3 +195,21 @@ def attachment_in(session: Session, thread: Thread, attachment_id: str) -> Attac
     ):
         raise NotFound({"attachment": attachment_id})
     return attachment
+
+
+def poll_new_messages(session: Session, last: int | None) -> tuple[int | None, list[str]]:
+    """For the live watcher: the newest message id, and the threads that got new messages."""
+    if last is None:
+        newest = session.exec(select(func.max(Message.id))).one()
+        return int(newest or 0), []
+    rows = session.exec(
+        select(Message.id, Message.mediation_id, Message.appointment_id)
+        .where(col(Message.id) > last)
+        .order_by(col(Message.id))
+        .limit(1000)
+    ).all()
+    channels = {
+        services.channel(mediation_id) if mediation_id else f"appointment:{appointment_id}"
+        for _, mediation_id, appointment_id in rows
+    }
+    return (rows[-1][0] if rows else last), sorted(channels)

@@ -19,14 +19,16 @@ from court.api import api
 from court.api.models import ApiModel, PublicModel, QueryModel
 from court.api.routing import principal
 from court.db import db, get_engine, open_session
-from court.live import POLL_SECONDS, hub
+from court.live import POLL_SECONDS, hub, watchers
 from court.mediation import thread
 from court.mediation.models import Attachment, Message
 
 #: A live stream ends after this long; EventSource reconnects with Last-Event-ID, so a
 #: server thread is never held for good by one browser.
 STREAM_SECONDS = 60.0
-KEEPALIVE_SECONDS = 15.0
+#: A comment line this often when idle: a client that went away is noticed (and its
+#: server thread freed) at the next write.
+KEEPALIVE_SECONDS = 5.0
 
 
 class MessageIn(ApiModel):
@@ -89,6 +91,13 @@ def event_stream(
     engine: Engine, found: thread.Thread, after: int, me: str, *, seconds: float = STREAM_SECONDS
 ) -> Iterator[str]:
     """Server-sent events: one ``message`` event per message (its id is the event id)."""
+    with watchers.watching(engine, thread.poll_new_messages):
+        yield from _events(engine, found, after, me, seconds)
+
+
+def _events(
+    engine: Engine, found: thread.Thread, after: int, me: str, seconds: float
+) -> Iterator[str]:
     yield "retry: 2000\n\n"
     deadline = time.monotonic() + seconds
     quiet_since = time.monotonic()

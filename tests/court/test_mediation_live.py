@@ -103,3 +103,38 @@ def test_a_stream_ends_after_its_time_so_no_server_thread_is_held_for_good(
     lines = list(event_stream(get_engine(app), Thread(mediation_id, None, ""), 0, "", seconds=1.5))
     assert lines[0].startswith("retry:")
     assert any(line.startswith("id: ") for line in lines)  # the system messages so far
+
+
+def test_a_message_written_by_another_process_wakes_this_process_streams(
+    world: World, app: Flask
+) -> None:
+    """Another gunicorn worker's commit does not reach this process's hub directly: the
+    watcher notices the new row and wakes the streams on that thread's channel."""
+    import datetime as dt
+
+    from court.db import get_engine, open_session
+    from court.live import hub, watchers
+    from court.mediation.models import Message
+    from court.mediation.services import channel
+    from court.mediation.thread import poll_new_messages
+
+    mediation_id = world.started()
+    engine = get_engine(app)
+    seen = hub.version(channel(mediation_id))
+    with watchers.watching(engine, poll_new_messages):
+        import time
+
+        time.sleep(0.3)  # let the watcher take its starting position
+        other = open_session(engine, write=True)  # as another process would: no notify
+        other.add(
+            Message(
+                mediation_id=mediation_id,
+                author="系统",
+                body="来自另一进程",
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
+        other.commit()
+        other.close()
+        # Wait for the wake-up (generous bound: this checks that it comes, not how fast).
+        assert hub.wait(channel(mediation_id), seen, timeout=10) != seen
