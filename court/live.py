@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -42,6 +43,7 @@ class Hub:
     def __init__(self) -> None:
         self._condition = threading.Condition()
         self._versions: defaultdict[str, int] = defaultdict(int)
+        self._generation = 0
 
     def version(self, channel: str) -> int:
         with self._condition:
@@ -52,10 +54,19 @@ class Hub:
             self._versions[channel] += 1
             self._condition.notify_all()
 
+    def wake_all(self) -> None:
+        with self._condition:
+            self._generation += 1
+            self._condition.notify_all()
+
     def wait(self, channel: str, seen: int, timeout: float) -> int:
         """Wait until the channel moves past ``seen`` or the timeout passes; new version."""
         with self._condition:
-            self._condition.wait_for(lambda: self._versions[channel] != seen, timeout)
+            generation = self._generation
+            self._condition.wait_for(
+                lambda: self._versions[channel] != seen or self._generation != generation,
+                timeout,
+            )
             return self._versions[channel]
 
 
@@ -66,6 +77,7 @@ class Watchers:
         self._hub = target
         self._lock = threading.Lock()
         self._streams: dict[int, int] = {}
+        self._closed: set[int] = set()
 
     @contextmanager
     def watching(self, engine: Engine, poll: Poll) -> Iterator[None]:
@@ -82,9 +94,26 @@ class Watchers:
             with self._lock:
                 self._streams[key] -= 1
 
+    def open_streams(self, engine: Engine) -> int:
+        with self._lock:
+            return self._streams.get(id(engine), 0)
+
+    def shut_down(self, engine: Engine, *, wait: float = 10.0) -> None:
+        """End every stream on this database (the app is going away) and wait for them."""
+        with self._lock:
+            self._closed.add(id(engine))
+        self._hub.wake_all()
+        deadline = time.monotonic() + wait
+        while self.open_streams(engine) and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def is_shut_down(self, engine: Engine) -> bool:
+        with self._lock:
+            return id(engine) in self._closed
+
     def _still_wanted(self, key: int) -> bool:
         with self._lock:
-            if self._streams.get(key, 0) > 0:
+            if self._streams.get(key, 0) > 0 and key not in self._closed:
                 return True
             self._streams.pop(key, None)
             return False

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from court import create_app
 from court.cli import initialise
 from court.db import get_engine, open_session
+from court.live import watchers
 from court.schema import metadata
 from litigant_client import LitigantClient, WsgiTransport
 
@@ -57,6 +58,7 @@ def app(template_instance: Path, tmp_path: Path) -> Iterator[Flask]:
     application = create_app(_config(instance, PG_URL or ""))
     yield application
     engine = get_engine(application)
+    watchers.shut_down(engine)  # live streams end before the database goes
     if PG_URL:
         tables = [f'"{t.name}"' for t in metadata.sorted_tables if t.name not in KEPT_TABLES]
         with engine.begin() as conn:

@@ -102,7 +102,7 @@ def _events(
     deadline = time.monotonic() + seconds
     quiet_since = time.monotonic()
     seen = hub.version(found.channel)
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not watchers.is_shut_down(engine):
         session = open_session(engine, write=False)
         try:
             rows = thread.messages_after(session, found, after)

@@ -18,6 +18,7 @@ from court.mediation.deadlines import CHINA
 from court.mediation.models import (
     GROUND_NAMES,
     MEDIATOR_TYPE_NAMES,
+    Appointment,
     Confirmation,
     Mediation,
     MediationDocument,
@@ -465,3 +466,57 @@ def decide_confirmation(mediation_id: str) -> BaseResponse:
         reasons=request.form.get("reasons", ""),
     )
     return _back(mediation_id, "已作出司法确认裁定并送达。")
+
+
+# --- consultations booked with the mediator -------------------------------------------
+
+
+@mediation_web.get("/consultations/")
+@staff_required("mediator", "judge")
+def consultations() -> str:
+    staff = current_staff()
+    rows = db().exec(
+        select(Appointment, Mediator)
+        .join(Mediator, col(Mediator.id) == Appointment.mediator_id)
+        .where(Mediator.account_id == staff.id)
+        .order_by(col(Appointment.starts_at))
+    )
+    return render_template("consultations.html", appointments=[a for a, _ in rows], china=CHINA)
+
+
+@mediation_web.get("/consultations/<appointment_id>")
+@staff_required("mediator", "judge")
+def consultation(appointment_id: str) -> str:
+    thread.consultation_thread(db(), current_staff(), appointment_id)
+    appointment = db().get(Appointment, appointment_id)
+    return render_template("consultation.html", appointment=appointment, china=CHINA)
+
+
+@mediation_web.post("/consultations/<appointment_id>/messages")
+@staff_required("mediator", "judge")
+def consultation_message(appointment_id: str) -> BaseResponse | tuple[dict[str, object], int]:
+    staff = current_staff()
+    found = thread.consultation_thread(db(), staff, appointment_id)
+    message = thread.post(db(), staff, found, body=request.form.get("body", ""))
+    if request.accept_mimetypes.best == "application/json":
+        return {"id": message.id}, 201
+    return redirect(url_for("mediation_web.consultation", appointment_id=appointment_id))
+
+
+@mediation_web.get("/consultations/<appointment_id>/events")
+@staff_required("mediator", "judge")
+def consultation_events(appointment_id: str) -> Response:
+    staff = current_staff()
+    found = thread.consultation_thread(db(), staff, appointment_id)
+    return stream_response(found, request.args.get("after", 0, type=int), staff.id)
+
+
+@mediation_web.get("/consultations/<appointment_id>/attachments/<attachment_id>")
+@staff_required("mediator", "judge")
+def consultation_attachment(appointment_id: str, attachment_id: str) -> Response:
+    found = thread.consultation_thread(db(), current_staff(), appointment_id)
+    item = thread.attachment_in(db(), found, attachment_id)
+    with components.blobs().open(item.sha256) as fh:
+        return Response(
+            fh.read(), mimetype=item.media_type, headers={"Content-Disposition": "attachment"}
+        )

@@ -166,7 +166,12 @@ def _queues(staff: Account) -> list[Queue]:
                 ),
                 desk,
             ),
-            Queue(appointments.key, appointments.title, appointments.empty),
+            Queue(
+                appointments.key,
+                appointments.title,
+                appointments.empty,
+                link=url_for("mediation_web.consultations"),
+            ),
         ]
     court_mediations = mediation.court_queue(db(), court_id)
     if staff.role == "judge":
