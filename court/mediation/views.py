@@ -19,6 +19,7 @@ from court.mediation.models import (
     GROUND_NAMES,
     MEDIATOR_TYPE_NAMES,
     Appointment,
+    Attachment,
     Confirmation,
     Mediation,
     MediationDocument,
@@ -206,6 +207,11 @@ def detail(mediation_id: str) -> str:
         ],
         agreement=latest_agreement.content if latest_agreement else {},
         record=latest_record.content if latest_record else {},
+        attachments=session.exec(
+            select(Attachment)
+            .where(Attachment.mediation_id == mediation.id)
+            .order_by(col(Attachment.created_at))
+        ).all(),
         ground_names={g.value: GROUND_NAMES[g] for g in TerminationGround},
         china=CHINA,
         is_mediator=mediation.mediator_id is not None

@@ -648,3 +648,42 @@ def test_in_case_mediation_invites_the_case_parties_and_runs_on_the_simple_limit
     session.rollback()
     assert session.get(Case, case.id).state == "in_trial"
     assert session.exec(select(MediationDocument)).all() == []
+
+
+def test_a_mediator_declines_with_reasons_and_the_court_assigns_another(
+    world: World, session: Session
+) -> None:
+    mediation = world.request()
+    world.agree_and_choose(mediation["id"])
+    mediator = world.staff_client(world.mediator_username)
+    page = f"/staff/mediations/{mediation['id']}"
+    no_reason = world.post_form(mediator, page, f"{page}/decline", reason=" ")
+    assert no_reason.status_code == 422
+    reply = world.post_form(mediator, page, f"{page}/decline", reason="与被申请人系同事关系")
+    assert reply.status_code == 302
+    state = world.alice.call("GET", f"/mediations/{mediation['id']}")
+    assert state["state"] == "awaiting_assignment"
+    assert state["mediator_id"] is None
+    thread = world.alice.call("GET", f"/mediations/{mediation['id']}/messages")
+    assert any("与被申请人系同事关系" in m["body"] for m in thread["items"])
+    assert mediator.get(page).status_code == 404
+
+
+def test_the_mediator_sees_the_materials_the_parties_attached(world: World) -> None:
+    mediation_id = world.started()
+    photo = factories.document_photo(width=600, height=800)
+    kept = world.alice.transport.send(
+        "POST",
+        f"/api/v1/mediations/{mediation_id}/attachments?name=转账记录.png",
+        photo,
+        {
+            "Authorization": f"Bearer {world.alice.access_token}",
+            "Content-Type": "application/octet-stream",
+        },
+    )
+    assert kept.status == 201
+    mediator = world.staff_client(world.mediator_username)
+    html = mediator.get(f"/staff/mediations/{mediation_id}").get_data(as_text=True)
+    assert "转账记录.png" in html
+    download = mediator.get(f"/staff/mediations/{mediation_id}/attachments/{kept.body['id']}")
+    assert download.data == photo
