@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
+from playwright.sync_api import expect
 from sqlmodel import Session
 
 from litigant_client import HttpTransport
@@ -47,7 +48,7 @@ def test_request_to_sealed_agreement_with_the_mediator_in_the_browser(
     page.wait_for_selector("#thread li:has-text('我愿意分两期还款。')", timeout=15_000)
     page.fill("#message-body", "请申请人确认是否同意。")
     page.click("#send-message")
-    page.wait_for_function("document.querySelector('#message-body').value === ''")
+    expect(page.locator("#message-body")).to_have_value("", timeout=15_000)
     bodies = [
         m["body"]
         for m in world.alice.call("GET", f"/mediations/{mediation['id']}/messages")["items"]
