@@ -40,7 +40,7 @@ def _case(*parties: PartyFacts, **changes: object) -> CaseFacts:
         parties=parties or (PLAINTIFF, DEFENDANT),
         findings=FAVOURABLE,
     )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return replace(base, **changes)
 
 
 def _failing(decision_criteria) -> list[tuple[str, str]]:
