@@ -11,6 +11,7 @@ from court.cases import models as cases_models
 from court.devices import models as devices_models
 from court.eservice import models as eservice_models
 from court.filing import models as filing_models
+from court.hearing import models as hearing_models
 from court.identity import models as identity_models
 from court.mediation import models as mediation_models
 from court.reference import models as reference_models
@@ -31,6 +32,7 @@ MODEL_MODULES = (
     evidence_models,
     registry_models,
     mediation_models,
+    hearing_models,
 )
 
 metadata = SQLModel.metadata

@@ -13,6 +13,7 @@ from court.devices import api as devices_api
 from court.eservice import api as eservice_api
 from court.evidence import api as evidence_api
 from court.filing import api as filing_api
+from court.hearing import api as hearing_api
 from court.identity import api as identity_api
 from court.mediation import api as mediation_api
 from court.mediation import mediations_api, thread_api
@@ -34,6 +35,7 @@ API_MODULES = (
     mediation_api,
     mediations_api,
     thread_api,
+    hearing_api,
 )
 
 register_openapi(api, title="移动微法院 Mobile Micro-Court API", version="1.0")

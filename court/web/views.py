@@ -149,6 +149,7 @@ def _mediation_items(rows: list[Mediation]) -> list[tuple[str, str]]:
 
 def _queues(staff: Account) -> list[Queue]:
     """The role's queues, filled from the work that exists today."""
+    from court.hearing import services as hearing_services
     from court.mediation import services as mediation
 
     court_id = staff.court_id or ""
@@ -187,7 +188,17 @@ def _queues(staff: Account) -> list[Queue]:
                 desk,
             ),
             Queue(cases.key, cases.title, cases.empty),
-            Queue(hearings.key, hearings.title, hearings.empty),
+            Queue(
+                hearings.key,
+                hearings.title,
+                hearings.empty,
+                [
+                    (h.title, url_for("hearing_web.detail", hearing_id=h.id))
+                    for h in hearing_services.court_hearings(db(), court_id)
+                    if h.judge_id == staff.id and h.state not in ("closed", "cancelled")
+                ],
+                url_for("hearing_web.index"),
+            ),
         ]
     to_assign = Queue(
         "mediation-assignment",

@@ -1,0 +1,269 @@
+"""The judge's hearing pages: schedule, findings with reasons and the eligibility decision,
+the conference's states, attendance."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlmodel import col, select
+from werkzeug.wrappers import Response as BaseResponse
+
+from court import components
+from court.cases.models import Case, CaseState
+from court.db import db
+from court.eligibility import QUESTION_TEXT, JudgeQuestion
+from court.errors import ValidationFailed
+from court.hearing import notices, services
+from court.hearing.models import (
+    EXCUSED,
+    HEARING_MOVES,
+    ROLE_NAMES,
+    STATE_NAMES,
+    AbsenceReason,
+    HearingConsent,
+    HearingState,
+    Objection,
+    ParticipantRole,
+)
+from court.mediation.deadlines import CHINA
+from court.web.auth import current_principal, current_staff, load_staff, staff_required
+
+hearing_web = Blueprint("hearing_web", __name__, url_prefix="/staff/hearings")
+hearing_web.before_request(load_staff)
+
+ABSENCE_NAMES = {
+    AbsenceReason.NETWORK_FAILURE: "网络故障",
+    AbsenceReason.DEVICE_DAMAGE: "设备损坏",
+    AbsenceReason.POWER_CUT: "电力中断",
+    AbsenceReason.FORCE_MAJEURE: "不可抗力",
+    AbsenceReason.NO_GOOD_REASON: "无正当理由未参加（视为拒不到庭）",
+    AbsenceReason.LEFT_WITHOUT_PERMISSION: "擅自退出且经提示未返回（视为中途退庭）",
+}
+MOVES = {
+    "open": (HearingState.IN_SESSION, "开庭"),
+    "pause": (HearingState.PAUSED, "休庭"),
+    "resume": (HearingState.IN_SESSION, "继续开庭"),
+    "suspend": (HearingState.SUSPENDED, "中止"),
+    "close": (HearingState.CLOSED, "闭庭"),
+    "cancel": (HearingState.CANCELLED, "取消"),
+}
+
+
+def _local(raw: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(raw)
+    except ValueError as exc:
+        raise ValidationFailed({"field": "scheduled_at"}, zh="时间格式不正确。") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=CHINA)
+
+
+def _actions(state: HearingState) -> list[tuple[str, str]]:
+    """The buttons the judge may press now: "open" first, "resume" after a break."""
+    allowed = HEARING_MOVES.allowed(state)
+    shown = []
+    for action, (to, label) in MOVES.items():
+        if to not in allowed:
+            continue
+        if action == "open" and state != HearingState.NOT_STARTED:
+            continue
+        if action == "resume" and state == HearingState.NOT_STARTED:
+            continue
+        shown.append((action, label))
+    return shown
+
+
+@hearing_web.get("/")
+@staff_required("judge", "clerk")
+def index() -> str:
+    staff = current_staff()
+    cases = db().exec(
+        select(Case)
+        .where(
+            Case.court_id == staff.court_id,
+            col(Case.case_number).is_not(None),
+            col(Case.state).in_([CaseState.REGISTERED.value, CaseState.IN_TRIAL.value]),
+        )
+        .order_by(col(Case.registered_at).desc())
+    )
+    return render_template(
+        "hearings.html",
+        hearings=services.court_hearings(db(), staff.court_id or ""),
+        cases=list(cases),
+        state_names=STATE_NAMES,
+        china=CHINA,
+    )
+
+
+@hearing_web.post("/")
+@staff_required("judge")
+def schedule() -> BaseResponse:
+    judge = current_staff()
+    actor = current_principal().actor()
+    hearing = services.schedule(
+        db(),
+        actor,
+        judge,
+        case_id=request.form.get("case_id", ""),
+        scheduled_at=_local(request.form.get("scheduled_at", "")),
+    )
+    services.decide(db(), actor, hearing)
+    served = notices.serve_hearing_notices(
+        db(),
+        notices.Tools(
+            blobs=components.blobs(),
+            log=components.evidence_log(),
+            seal=components.sealing_key(db()),
+            timestamper=components.timestamper(),
+            base_url=components.settings().public_base_url,
+        ),
+        actor,
+        hearing,
+        judge,
+    )
+    flash(f"已排期，并向 {served} 名当事人电子送达开庭通知书。", "info")
+    return redirect(url_for("hearing_web.detail", hearing_id=hearing.id))
+
+
+@hearing_web.get("/<hearing_id>")
+@staff_required("judge", "clerk")
+def detail(hearing_id: str) -> str:
+    staff = current_staff()
+    session = db()
+    hearing = services.for_court_staff(session, staff, hearing_id)
+    participants = services.participants_of(session, hearing.id)
+    consents = {
+        c.account_id: c
+        for c in session.exec(
+            select(HearingConsent).where(
+                HearingConsent.hearing_id == hearing.id,
+                col(HearingConsent.withdrawn_at).is_(None),
+            )
+        )
+    }
+    tests = {
+        p.account_id: services.latest_self_test(session, hearing.id, p.account_id)
+        for p in participants
+        if p.account_id
+    }
+    objections = list(session.exec(select(Objection).where(Objection.hearing_id == hearing.id)))
+    names = {p.account_id: p.name for p in participants}
+    decision = services.latest_decision(session, hearing.id)
+    return render_template(
+        "hearing_detail.html",
+        hearing=hearing,
+        participants=participants,
+        consents=consents,
+        tests=tests,
+        objections=objections,
+        names=names,
+        decision=decision.decision if decision else None,
+        findings=services.latest_findings(session, hearing.id),
+        questions=[(q.value, QUESTION_TEXT[q]) for q in JudgeQuestion],
+        attendance=services.attendance_of(session, hearing.id),
+        absence_names={r.value: n for r, n in ABSENCE_NAMES.items()},
+        excused={r.value for r in EXCUSED},
+        role_names={r.value: n for r, n in ROLE_NAMES.items()},
+        state_names=STATE_NAMES,
+        actions=_actions(HearingState(hearing.state)),
+        presiding=hearing.judge_id == staff.id,
+        china=CHINA,
+    )
+
+
+@hearing_web.post("/<hearing_id>/findings")
+@staff_required("judge")
+def findings(hearing_id: str) -> BaseResponse:
+    """Each question answered yes/no with reasons; unanswered questions stay open."""
+    form = request.form
+    found: dict[JudgeQuestion, tuple[bool, str]] = {}
+    for question in JudgeQuestion:
+        answer = form.get(f"q-{question.value}", "")
+        if answer in ("yes", "no"):
+            found[question] = (answer == "yes", form.get(f"r-{question.value}", ""))
+    weighed: dict[str, tuple[bool, str]] = {}
+    for key, answer in form.items():
+        if key.startswith("o-") and answer in ("good", "weak"):
+            objection_id = key[2:]
+            weighed[objection_id] = (answer == "good", form.get(f"or-{objection_id}", ""))
+    decision = services.record_findings(
+        db(),
+        current_principal().actor(),
+        current_staff(),
+        hearing_id=hearing_id,
+        findings=found,
+        objections=weighed,
+    )
+    verdict = {True: "可以在线庭审", False: "不适用在线庭审", None: "尚有待认定事项"}
+    flash(f"已记录认定。结论：{verdict[decision.eligible]}。", "info")
+    return redirect(url_for("hearing_web.detail", hearing_id=hearing_id))
+
+
+@hearing_web.post("/<hearing_id>/state/<action>")
+@staff_required("judge")
+def state(hearing_id: str, action: str) -> BaseResponse:
+    if action not in MOVES:
+        raise ValidationFailed({"action": action})
+    to, label = MOVES[action]
+    services.move(
+        db(),
+        current_principal().actor(),
+        current_staff(),
+        hearing_id=hearing_id,
+        to=to,
+        reason=request.form.get("reason", label),
+    )
+    flash(f"已{label}。", "info")
+    return redirect(url_for("hearing_web.detail", hearing_id=hearing_id))
+
+
+@hearing_web.post("/<hearing_id>/offline")
+@staff_required("judge")
+def offline(hearing_id: str) -> BaseResponse:
+    services.switch_offline(
+        db(),
+        current_principal().actor(),
+        current_staff(),
+        hearing_id=hearing_id,
+        reasons=request.form.get("reasons", ""),
+    )
+    flash("已转为线下审理；此前在线进行的诉讼活动依然有效（R18）。", "info")
+    return redirect(url_for("hearing_web.detail", hearing_id=hearing_id))
+
+
+@hearing_web.post("/<hearing_id>/absence")
+@staff_required("judge", "clerk")
+def absence(hearing_id: str) -> BaseResponse:
+    try:
+        reason = AbsenceReason(request.form.get("reason", ""))
+    except ValueError as exc:
+        raise ValidationFailed({"field": "reason"}, zh="请选择原因。") from exc
+    services.record_absence(
+        db(),
+        current_principal().actor(),
+        current_staff(),
+        hearing_id=hearing_id,
+        participant_id=request.form.get("participant_id", ""),
+        reason=reason,
+        note=request.form.get("note", ""),
+    )
+    return redirect(url_for("hearing_web.detail", hearing_id=hearing_id))
+
+
+@hearing_web.post("/<hearing_id>/participants")
+@staff_required("judge")
+def add_participant(hearing_id: str) -> BaseResponse:
+    try:
+        role = ParticipantRole(request.form.get("role", ""))
+    except ValueError as exc:
+        raise ValidationFailed({"field": "role"}) from exc
+    services.add_participant(
+        db(),
+        current_principal().actor(),
+        current_staff(),
+        hearing_id=hearing_id,
+        role=role,
+        name=request.form.get("name", ""),
+        account_id=None,
+    )
+    return redirect(url_for("hearing_web.detail", hearing_id=hearing_id))

@@ -1,0 +1,387 @@
+"""Video hearings, the court's side: scheduling with a served notice, consent signed with the
+party's device key (R1, R3, R3b), objections, the judge's findings and the decision with
+reasons (R17–R19), joining after re-verification (R5), the conference's states, attendance."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session, select
+
+from court.accounts.models import Role
+from court.cases.models import Case, CaseParty, CaseState, Procedure
+from court.hearing.models import Hearing, HearingConsent, SelfTest
+from court.reference.models import CaseCause
+from litigant_client import ApiError, LitigantClient
+from signing.signatures import canonical_json
+from tests import factories
+
+JUDGE = "judge-li"
+FAVOURABLE = {
+    "facts_clear": ("yes", "借条、转账记录齐全"),
+    "rights_clear": ("yes", "借贷关系明确"),
+    "dispute_minor": ("yes", "仅对还款期限有分歧"),
+    "must_check_in_court": ("no", "证据均为电子数据"),
+    "complex_voluminous": ("no", "证据 4 份"),
+    "state_secrets": ("no", "不涉及"),
+    "major_social_impact": ("no", "普通民间借贷"),
+    "other_reason": ("no", "无"),
+}
+
+
+class Court:
+    def __init__(self, app: Flask, session: Session, make_litigant: Any) -> None:
+        self.app = app
+        self.session = session
+        self.alice: LitigantClient = make_litigant(name="刘小明")
+        self.bob: LitigantClient = make_litigant(name="孙大伟")
+        factories.staff(session, Role.JUDGE, JUDGE)
+        cause = session.exec(select(CaseCause).where(CaseCause.name == "民间借贷纠纷")).one()
+        case = Case(
+            court_id=factories.court(session).id,
+            case_number="(2026)浙0203民初88号",
+            title="刘小明诉孙大伟民间借贷纠纷",
+            cause_id=cause.id,
+            procedure=Procedure.SIMPLE.value,
+            state=CaseState.REGISTERED.value,
+            created_at=dt.datetime.now(dt.UTC),
+            registered_at=dt.datetime.now(dt.UTC),
+        )
+        session.add(case)
+        session.flush()
+        for party, role, name in (
+            (self.alice, "plaintiff", "刘小明"),
+            (self.bob, "defendant", "孙大伟"),
+        ):
+            account_id = party.call("GET", "/me")["id"]
+            session.add(CaseParty(case_id=case.id, account_id=account_id, role=role, name=name))
+        session.commit()
+        self.case_id = case.id
+        self.judge = factories.signed_in(app.test_client(), JUDGE)
+
+    def form(self, page: str, action: str, **data: Any) -> Any:
+        html = self.judge.get(page).get_data(as_text=True)
+        return self.judge.post(action, data={"csrf_token": factories.csrf_token(html), **data})
+
+    def schedule(self, when: dt.datetime | None = None) -> str:
+        when = when or dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+        local = when.astimezone(dt.timezone(dt.timedelta(hours=8)))
+        reply = self.form(
+            "/staff/hearings/",
+            "/staff/hearings/",
+            case_id=self.case_id,
+            scheduled_at=local.strftime("%Y-%m-%dT%H:%M"),
+        )
+        assert reply.status_code == 302, reply.get_data(as_text=True)
+        return reply.headers["Location"].rsplit("/", 1)[-1]
+
+    def findings(self, hearing_id: str, answers: dict[str, tuple[str, str]]) -> Any:
+        data: dict[str, str] = {}
+        for question, (answer, reasons) in answers.items():
+            data[f"q-{question}"] = answer
+            data[f"r-{question}"] = reasons
+        page = f"/staff/hearings/{hearing_id}"
+        return self.form(page, f"{page}/findings", **data)
+
+    def consent(self, party: LitigantClient, hearing_id: str) -> Any:
+        notice = party.call("GET", f"/hearings/{hearing_id}/consent-notice")
+        signature = party.sign_statement(notice["statement"])
+        return party.call(
+            "POST",
+            f"/hearings/{hearing_id}/consent",
+            {
+                "device_id": party.device_id,
+                "time": notice["statement"]["time"],
+                "signature": signature,
+            },
+        )
+
+    def self_test_passed(self, party: LitigantClient, hearing_id: str) -> None:
+        """What the media layer records after a passed device test."""
+        self.session.rollback()
+        now = dt.datetime.now(dt.UTC)
+        self.session.add(
+            SelfTest(
+                hearing_id=hearing_id,
+                account_id=party.call("GET", "/me")["id"],
+                result="passed",
+                video_kbps=600.0,
+                frames_per_second=29.5,
+                started_at=now,
+                finished_at=now,
+            )
+        )
+        self.session.commit()
+
+
+@pytest.fixture
+def court(app: Flask, session: Session, make_litigant: Any) -> Court:
+    return Court(app, session, make_litigant)
+
+
+def _error(call: Any) -> tuple[int, dict[str, Any]]:
+    with pytest.raises(ApiError) as caught:
+        call()
+    return caught.value.reply.status, caught.value.reply.body["error"]
+
+
+def test_a_judge_schedules_and_the_parties_get_the_sealed_notice(
+    court: Court, client: FlaskClient
+) -> None:
+    hearing_id = court.schedule()
+    for party in (court.alice, court.bob):
+        listed = party.call("GET", "/hearings")["items"]
+        assert [h["id"] for h in listed] == [hearing_id]
+        notice = next(
+            i for i in party.call("GET", "/inbox")["items"] if i["kind"] == "hearing_notice"
+        )
+        pdf = party.download(f"/inbox/{notice['id']}/document")
+        report = client.post("/api/v1/verify", data=pdf, content_type="application/pdf").json
+        assert report["report"]["indication"] == "TOTAL-PASSED"
+    hearing = court.alice.call("GET", f"/hearings/{hearing_id}")
+    assert hearing["state"] == "not_started"
+    assert hearing["mode"] == "offline"  # nothing found or consented yet
+    # No device has passed a self-test yet (R18), and the judge has found nothing yet.
+    assert hearing["decision"]["eligible"] is False
+    failing = [c["text"] for c in hearing["decision"]["criteria"] if c["holds"] is False]
+    assert failing == ["至少一方当事人具备在线庭审的技术条件"]
+    assert "facts_clear" in hearing["decision"]["missing"]
+    roles = sorted(p["role"] for p in hearing["participants"])
+    assert roles == ["defendant", "judge", "plaintiff"]
+
+
+def test_both_parties_consenting_with_findings_make_a_video_hearing_with_reasons(
+    court: Court, session: Session
+) -> None:
+    hearing_id = court.schedule()
+    assert court.findings(hearing_id, FAVOURABLE).status_code == 302
+    for party in (court.alice, court.bob):
+        court.self_test_passed(party, hearing_id)
+        consent = court.consent(party, hearing_id)
+        assert consent["notice_version"] == "hearing-consent-2026-11"
+    hearing = court.alice.call("GET", f"/hearings/{hearing_id}")
+    assert hearing["mode"] == "video"
+    assert hearing["my_consent"] is True
+    assert hearing["decision"]["eligible"] is True
+    reasons = {c["text"]: c for c in hearing["decision"]["criteria"]}
+    assert reasons["案件事实清楚"]["facts"]["reasons"] == "借条、转账记录齐全"
+    assert reasons["案由属于简单民商事纠纷"]["holds"] is True
+    # R3b: what was signed is kept, and verifies with the device certificate.
+    session.rollback()
+    stored = session.exec(select(HearingConsent)).all()
+    assert len(stored) == 2
+    assert all(c.statement["stage"] == "hearing" for c in stored)
+    page = court.judge.get(f"/staff/hearings/{hearing_id}").get_data(as_text=True)
+    assert "可以在线庭审" in page
+    assert "借条、转账记录齐全" in page
+
+
+def test_consent_with_a_forged_signature_or_for_another_hearing_does_not_count(
+    court: Court, make_litigant: Any
+) -> None:
+    first = court.schedule()
+    second = court.schedule(dt.datetime.now(dt.UTC) + dt.timedelta(days=10))
+    notice = court.alice.call("GET", f"/hearings/{first}/consent-notice")
+    forged = court.bob.sign_statement(notice["statement"])  # someone else's key
+    status, _ = _error(
+        lambda: court.alice.call(
+            "POST",
+            f"/hearings/{first}/consent",
+            {
+                "device_id": court.alice.device_id,
+                "time": notice["statement"]["time"],
+                "signature": forged,
+            },
+        )
+    )
+    assert status in (400, 422)
+    # Signed for the first hearing, offered for the second: the statement differs.
+    signature = court.alice.sign_statement(notice["statement"])
+    status, _ = _error(
+        lambda: court.alice.call(
+            "POST",
+            f"/hearings/{second}/consent",
+            {
+                "device_id": court.alice.device_id,
+                "time": notice["statement"]["time"],
+                "signature": signature,
+            },
+        )
+    )
+    assert status in (400, 422)
+    court.consent(court.alice, first)
+    assert court.alice.call("GET", f"/hearings/{first}")["my_consent"] is True
+    assert court.alice.call("GET", f"/hearings/{second}")["my_consent"] is False
+    stranger = make_litigant(name="王五")
+    status, _ = _error(lambda: stranger.call("GET", f"/hearings/{first}/consent-notice"))
+    assert status == 404
+
+
+def test_one_party_withdrawing_makes_it_hybrid_and_late_withdrawal_is_refused(
+    court: Court, session: Session
+) -> None:
+    hearing_id = court.schedule()
+    court.findings(hearing_id, FAVOURABLE)
+    for party in (court.alice, court.bob):
+        court.self_test_passed(party, hearing_id)
+        court.consent(party, hearing_id)
+    court.bob.call("POST", f"/hearings/{hearing_id}/consent/withdrawal")
+    hearing = court.alice.call("GET", f"/hearings/{hearing_id}")
+    assert hearing["mode"] == "hybrid"
+    online = {p["name"]: p["online"] for p in hearing["participants"]}
+    assert online["刘小明"] is True
+    assert online["孙大伟"] is False
+    # Within an hour of the hearing, consent can no longer be withdrawn (R3).
+    session.rollback()
+    hearing_row = session.get(Hearing, hearing_id)
+    assert hearing_row is not None
+    hearing_row.scheduled_at = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)
+    session.add(hearing_row)
+    session.commit()
+    status, error = _error(
+        lambda: court.alice.call("POST", f"/hearings/{hearing_id}/consent/withdrawal")
+    )
+    assert status == 409
+    assert error["details"]["rule"] == "R3"
+
+
+def test_an_objection_waits_for_the_judge_who_weighs_it_with_reasons(
+    court: Court, session: Session
+) -> None:
+    from court.hearing.models import Objection
+
+    hearing_id = court.schedule()
+    court.findings(hearing_id, FAVOURABLE)
+    court.self_test_passed(court.alice, hearing_id)
+    court.consent(court.alice, hearing_id)
+    court.bob.call("POST", f"/hearings/{hearing_id}/objection", {"reason": "需当庭核对借条原件"})
+    hearing = court.alice.call("GET", f"/hearings/{hearing_id}")
+    assert hearing["decision"]["eligible"] is None
+    session.rollback()
+    objection = session.exec(select(Objection)).one()
+    assert hearing["decision"]["missing"] == [
+        f"objection:{next(p['id'] for p in hearing['participants'] if p['name'] == '孙大伟')}"
+    ]
+    page = f"/staff/hearings/{hearing_id}"
+    court.form(
+        page,
+        f"{page}/findings",
+        **{f"o-{objection.id}": "good", f"or-{objection.id}": "借条原件须当庭核对"},
+    )
+    decided = court.alice.call("GET", f"/hearings/{hearing_id}")
+    assert decided["decision"]["eligible"] is False
+    assert decided["mode"] == "offline"
+
+
+def test_findings_need_reasons_and_an_exclusion_found_mid_way_goes_offline(court: Court) -> None:
+    hearing_id = court.schedule()
+    reply = court.findings(hearing_id, {"facts_clear": ("yes", "")})
+    assert reply.status_code == 422
+    court.findings(hearing_id, FAVOURABLE)
+    for party in (court.alice, court.bob):
+        court.self_test_passed(party, hearing_id)
+        court.consent(party, hearing_id)
+    page = f"/staff/hearings/{hearing_id}"
+    assert court.form(page, f"{page}/state/open").status_code == 302
+    assert court.alice.call("GET", f"/hearings/{hearing_id}")["mode"] == "video"
+    reply = court.form(page, f"{page}/offline", reasons="被告提出需核对原件，转为线下")
+    assert reply.status_code == 302
+    hearing = court.alice.call("GET", f"/hearings/{hearing_id}")
+    assert hearing["mode"] == "offline"
+    assert hearing["state"] == "in_session"  # the hearing goes on; what was done stays valid
+
+
+def test_joining_needs_a_booking_online_mode_and_a_fresh_re_verification(
+    court: Court, make_litigant: Any
+) -> None:
+    from court.hearing import services
+
+    hearing_id = court.schedule()
+    court.findings(hearing_id, FAVOURABLE)
+    for party in (court.alice, court.bob):
+        court.self_test_passed(party, hearing_id)
+    court.consent(court.alice, hearing_id)
+
+    def join(party: LitigantClient) -> tuple[str, str]:
+        from court.db import get_engine, unit_of_work
+
+        with court.app.app_context(), unit_of_work(get_engine(court.app)) as s:
+            account = s.get(services.Account, party.call("GET", "/me")["id"])
+            assert account is not None
+            _, participant = services.join(
+                s,
+                court.app.extensions["court.settings"],
+                services.Actor.system("t"),
+                account,
+                hearing_id=hearing_id,
+            )
+            return participant.id, participant.presence
+
+    with pytest.raises(services.NotOnline):
+        join(court.bob)  # did not consent: attends in the courtroom
+    from court.identity.errors import ReverificationRequired
+
+    with pytest.raises(ReverificationRequired):
+        join(court.alice)
+    court.alice.reverify("hearing")
+    participant_id, presence = join(court.alice)
+    assert presence == "waiting"
+    stranger = make_litigant(name="王五")
+    with pytest.raises(services.HearingNotFound):
+        join(stranger)
+    page = f"/staff/hearings/{hearing_id}"
+    court.form(page, f"{page}/state/open")
+    court.form(page, f"{page}/state/close")
+    with pytest.raises(services.HearingClosed):
+        join(court.alice)
+    assert participant_id
+
+
+def test_the_conference_moves_only_along_its_states_with_history(court: Court) -> None:
+    hearing_id = court.schedule()
+    page = f"/staff/hearings/{hearing_id}"
+    assert court.form(page, f"{page}/state/pause").status_code == 409  # not started yet
+    for action, state in (
+        ("open", "in_session"),
+        ("pause", "paused"),
+        ("resume", "in_session"),
+        ("suspend", "suspended"),
+        ("resume", "in_session"),
+        ("close", "closed"),
+    ):
+        assert court.form(page, f"{page}/state/{action}").status_code == 302, action
+        assert court.alice.call("GET", f"/hearings/{hearing_id}")["state"] == state
+    assert court.form(page, f"{page}/state/open").status_code == 409
+
+
+def test_an_absence_is_recorded_with_its_reason_class(court: Court) -> None:
+    hearing_id = court.schedule()
+    page = f"/staff/hearings/{hearing_id}"
+    hearing = court.alice.call("GET", f"/hearings/{hearing_id}")
+    bob = next(p for p in hearing["participants"] if p["name"] == "孙大伟")
+    court.form(
+        page, f"{page}/absence", participant_id=bob["id"], reason="power_cut", note="小区停电"
+    )
+    court.form(page, f"{page}/absence", participant_id=bob["id"], reason="no_good_reason")
+    html = court.judge.get(page).get_data(as_text=True)
+    assert "电力中断（正当理由）" in html
+    assert "无正当理由未参加（视为拒不到庭）（无正当理由）" in html
+    assert (
+        court.form(page, f"{page}/absence", participant_id=bob["id"], reason="sleepy").status_code
+        == 422
+    )
+
+
+def test_consent_statement_is_canonical_json_the_phone_can_sign(court: Court) -> None:
+    hearing_id = court.schedule()
+    notice = court.alice.call("GET", f"/hearings/{hearing_id}/consent-notice")
+    assert "R20" in notice["text"]
+    assert notice["statement"]["notice_sha256"] == notice["text_sha256"]
+    raw = canonical_json(notice["statement"])
+    assert base64.b64decode(court.alice.sign_statement(notice["statement"]))
+    assert raw.startswith(b'{"account":')
