@@ -26,7 +26,9 @@ from court.hearing.models import (
     Objection,
     ParticipantRole,
 )
+from court.hearing.transcript import current_transcript, issue_transcript
 from court.mediation.deadlines import CHINA
+from court.mediation.papers import Tools
 from court.web.auth import current_principal, current_staff, load_staff, staff_required
 
 hearing_web = Blueprint("hearing_web", __name__, url_prefix="/staff/hearings")
@@ -167,6 +169,7 @@ def detail(hearing_id: str) -> str:
         state_names=STATE_NAMES,
         actions=_actions(HearingState(hearing.state)),
         presiding=hearing.judge_id == staff.id,
+        transcript=current_transcript(session, hearing),
         china=CHINA,
     )
 
@@ -265,5 +268,29 @@ def add_participant(hearing_id: str) -> BaseResponse:
         role=role,
         name=request.form.get("name", ""),
         account_id=None,
+    )
+    return redirect(url_for("hearing_web.detail", hearing_id=hearing_id))
+
+
+@hearing_web.post("/<hearing_id>/transcript")
+@staff_required("judge", "clerk")
+def transcript(hearing_id: str) -> BaseResponse:
+
+    document = issue_transcript(
+        db(),
+        Tools(
+            blobs=components.blobs(),
+            log=components.evidence_log(),
+            seal=components.sealing_key(db()),
+            timestamper=components.timestamper(),
+            base_url=components.settings().public_base_url,
+        ),
+        current_principal().actor(),
+        current_staff(),
+        hearing_id=hearing_id,
+        lines=request.form.get("transcript", "").splitlines(),
+    )
+    flash(
+        f"庭审笔录已生成（核验码 {document.short_code}），请当事人在手机上确认签署（R22）。", "info"
     )
     return redirect(url_for("hearing_web.detail", hearing_id=hearing_id))

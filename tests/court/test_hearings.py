@@ -385,3 +385,41 @@ def test_consent_statement_is_canonical_json_the_phone_can_sign(court: Court) ->
     raw = canonical_json(notice["statement"])
     assert base64.b64decode(court.alice.sign_statement(notice["statement"]))
     assert raw.startswith(b'{"account":')
+
+
+def test_the_transcript_is_signed_by_the_parties_then_the_clerk_sealed_and_verifies(
+    court: Court, client: FlaskClient, session: Session
+) -> None:
+    hearing_id = court.schedule()
+    page = f"/staff/hearings/{hearing_id}"
+    court.form(page, f"{page}/state/open")
+    court.form(page, f"{page}/state/close")
+    reply = court.form(
+        page,
+        f"{page}/transcript",
+        transcript="审判员：现在开庭。\n原告：请求被告归还借款五万元。\n被告：同意分两期归还。",
+    )
+    assert reply.status_code == 302, reply.get_data(as_text=True)
+    from court.registry.models import CourtDocument
+
+    session.rollback()
+    document = session.exec(
+        select(CourtDocument).where(CourtDocument.kind == "hearing_transcript")
+    ).one()
+    for party in (court.alice, court.bob):
+        party.sign_document(document.id)
+    document_page = f"/staff/documents/{document.id}"
+    reply = court.form(document_page, f"{document_page}/sign", password=factories.STAFF_PASSWORD)
+    assert reply.status_code == 302
+    pdf = court.alice.download(f"/documents/{document.id}/pdf")
+    report = client.post("/api/v1/verify", data=pdf, content_type="application/pdf").json
+    assert report["report"]["indication"] == "TOTAL-PASSED"
+    assert [s["field_name"] for s in report["report"]["signatures"]] == [
+        "party-1",
+        "party-2",
+        "clerk",
+        "court-seal",
+    ]
+    # Once signed by everyone it can no longer be changed.
+    again = court.form(page, f"{page}/transcript", transcript="审判员：补充。")
+    assert again.status_code == 409
