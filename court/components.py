@@ -6,7 +6,9 @@ Views fetch them here instead of building their own, so that the choice of backe
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:
     from court.settings import Settings
     from documents.blobs import FilesystemBlobStore
     from documents.sealing import SealingKey
+    from hearings.interfaces import MediaNode
     from signing.evidence.store import EvidenceLog
     from signing.pki import CourtPKI
 
@@ -105,3 +108,38 @@ def working_calendar() -> WorkingCalendar:
     return WorkingCalendar(
         holidays=frozenset(current.holidays), makeup_workdays=frozenset(current.makeup_workdays)
     )
+
+
+def media_node() -> MediaNode:
+    """The hearings media node: the shared media process when configured, else one on a
+    thread of this process (created on first use)."""
+    app = current_app
+    with _MEDIA_LOCK:
+        return _media_node(app)
+
+
+_MEDIA_LOCK = threading.Lock()
+
+
+def _media_node(app: Any) -> MediaNode:
+    node = app.extensions.get("court.media_node")
+    if node is None:
+        current = settings()
+        if current.media_socket:
+            from hearings.client import RemoteMediaNode
+
+            node = RemoteMediaNode(Path(current.media_socket))
+        else:
+            from hearings.node import LocalMediaNode
+
+            node = LocalMediaNode(
+                current.instance_path / "recordings",
+                ice_servers=[dict(s) for s in current.ice_servers],
+                loopback=current.media_loopback,
+            )
+        app.extensions["court.media_node"] = node
+    return cast("MediaNode", node)
+
+
+def recordings_dir() -> Path:
+    return settings().instance_path / "recordings"

@@ -90,6 +90,15 @@ class Settings(BaseSettings):
     tsa_url: str = Field(default="", pattern=r"^(https?://\S+)?$")
     #: Which identity provider to use: "development" accepts well-formed numbers.
     identity_provider: str = Field(default="development", pattern=r"^(development)$")
+    #: The hearings media node: a Unix socket of ``python -m hearings.server`` (production:
+    #: every web worker shares it), or empty for a node in this process (tests, one worker).
+    media_socket: str = ""
+    #: Offer 127.0.0.1 as the only ICE host candidate (development on one machine).
+    media_loopback: bool = False
+    #: RTCIceServer dicts for STUN/TURN in production, e.g. '[{"urls": "turn:..."}]'.
+    ice_servers: tuple[dict[str, str], ...] = ()
+    #: How long a pre-hearing self-test measures the device's media.
+    self_test_seconds: float = Field(default=4.0, ge=1.0, le=30.0)
 
     @field_validator("court_code")
     @classmethod

@@ -88,9 +88,7 @@ class Tone(MediaStreamTrack):
         if self._sent == 0:
             self._start = time.monotonic()
         else:
-            await asyncio.sleep(
-                max(0.0, self._start + self._sent / AUDIO_RATE - time.monotonic())
-            )
+            await asyncio.sleep(max(0.0, self._start + self._sent / AUDIO_RATE - time.monotonic()))
         samples = [
             int(6000 * math.sin(2 * math.pi * self.hertz * (self._sent + i) / AUDIO_RATE))
             for i in range(AUDIO_SAMPLES)

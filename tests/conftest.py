@@ -29,7 +29,14 @@ KEPT_TABLES = {"alembic_version", "case_cause", "case_cause_tag", "court"}
 
 
 def _config(instance: Path, url: str) -> dict[str, object]:
-    return {"env": "testing", "instance_path": instance, "database_url": url}
+    # Media peers all run on this machine: ICE host candidates on 127.0.0.1 only.
+    return {
+        "env": "testing",
+        "instance_path": instance,
+        "database_url": url,
+        "media_loopback": True,
+        "self_test_seconds": 2.0,
+    }
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +66,9 @@ def app(template_instance: Path, tmp_path: Path) -> Iterator[Flask]:
     yield application
     engine = get_engine(application)
     watchers.shut_down(engine)  # live streams end before the database goes
+    node = application.extensions.get("court.media_node")
+    if node is not None:
+        node.shutdown()  # finalises recordings, stops the media loop
     if PG_URL:
         tables = [f'"{t.name}"' for t in metadata.sorted_tables if t.name not in KEPT_TABLES]
         with engine.begin() as conn:

@@ -15,7 +15,7 @@ from court.api import api
 from court.api.models import ApiModel, PublicModel
 from court.api.routing import principal
 from court.db import db
-from court.hearing import services
+from court.hearing import media, services
 from court.hearing.models import ROLE_NAMES, STATE_NAMES, Hearing, HearingState, ParticipantRole
 from court.identity.services import decode_signature
 
@@ -225,5 +225,158 @@ def objection(hearing_id: str, body: ObjectionIn) -> HearingPublic:
     services.object_to_video(
         db(), principal().actor(), current_account(), hearing_id=hearing_id, reason=body.reason
     )
+    hearing, _ = services.for_participant(db(), current_account(), hearing_id)
+    return hearing_public(hearing)
+
+
+class OfferIn(ApiModel):
+    #: The device's SDP offer: its own audio and video (send) and, to watch the hearing,
+    #: pairs of receive-only video and audio transceivers (one pair per other participant).
+    sdp: Annotated[str, Field(min_length=10, max_length=100_000)]
+
+
+class SelfTestStarted(PublicModel):
+    id: str
+    sdp: str
+    seconds: float
+
+
+class SelfTestPublic(PublicModel):
+    id: str
+    result: str
+    frames_per_second: float | None
+    video_kbps: float | None
+    audio_kbps: float | None
+    detail: str
+
+
+class JoinedPublic(PublicModel):
+    sdp: str
+    participant_id: str
+    #: "waiting" until the judge admits you, then "admitted".
+    presence: str
+
+
+class SlotPublic(PublicModel):
+    index: int
+    participant_id: str | None
+    name: str | None
+    role: str | None
+
+
+class RoomPublic(PublicModel):
+    state: str
+    mode: str
+    presence: str
+    muted: bool
+    #: Which participant each of my receive slots shows now.
+    slots: list[SlotPublic]
+
+
+@api.post(
+    "/hearings/<hearing_id>/self-tests",
+    body=OfferIn,
+    response=SelfTestStarted,
+    status=201,
+    roles=LITIGANT_SIDE,
+    tags=["hearings"],
+    idempotent=False,
+    errors=[404, 409, 422],
+    summary="Start a device self-test: send media for a few seconds, then read the result",
+)
+def start_self_test(hearing_id: str, body: OfferIn) -> SelfTestStarted:
+    test, answer = media.start_self_test(
+        db(),
+        components.media_node(),
+        components.settings(),
+        current_account(),
+        hearing_id=hearing_id,
+        offer_sdp=body.sdp,
+    )
+    return SelfTestStarted(id=test.id, sdp=answer, seconds=components.settings().self_test_seconds)
+
+
+@api.get(
+    "/hearings/<hearing_id>/self-tests/<test_id>",
+    response=SelfTestPublic,
+    roles=LITIGANT_SIDE,
+    tags=["hearings"],
+    errors=[404],
+    summary="A self-test's result: passed or failed, with the measured frame and bit rates",
+)
+def read_self_test(hearing_id: str, test_id: str) -> SelfTestPublic:
+    test = media.self_test_result(
+        db(),
+        components.media_node(),
+        principal().actor(),
+        current_account(),
+        hearing_id=hearing_id,
+        test_id=test_id,
+    )
+    return SelfTestPublic.model_validate(test)
+
+
+@api.post(
+    "/hearings/<hearing_id>/media",
+    body=OfferIn,
+    response=JoinedPublic,
+    status=201,
+    roles=LITIGANT_SIDE,
+    tags=["hearings"],
+    idempotent=False,
+    errors=[403, 404, 409, 422],
+    summary="Join the hearing's media (R5: re-verify first); wait until the judge admits you",
+)
+def join_media(hearing_id: str, body: OfferIn) -> JoinedPublic:
+    """Joining again after a dropped connection replaces the earlier connection."""
+    answer, participant = media.join_media(
+        db(),
+        components.media_node(),
+        components.settings(),
+        principal().actor(),
+        current_account(),
+        hearing_id=hearing_id,
+        offer_sdp=body.sdp,
+    )
+    return JoinedPublic(sdp=answer, participant_id=participant.id, presence=participant.presence)
+
+
+@api.get(
+    "/hearings/<hearing_id>/room",
+    response=RoomPublic,
+    roles=LITIGANT_SIDE,
+    tags=["hearings"],
+    errors=[404],
+    summary="Where I am (waiting or admitted) and whom each of my receive slots shows",
+)
+def room(hearing_id: str) -> RoomPublic:
+    hearing, participant = services.for_participant(db(), current_account(), hearing_id)
+    slots = (
+        media.slots_for(db(), components.media_node(), hearing, participant)
+        if participant.presence in ("waiting", "admitted")
+        else []
+    )
+    return RoomPublic(
+        state=hearing.state,
+        mode=hearing.mode,
+        presence=participant.presence,
+        muted=participant.muted,
+        slots=[SlotPublic(**s.__dict__) for s in slots],
+    )
+
+
+@api.post(
+    "/hearings/<hearing_id>/leave",
+    response=HearingPublic,
+    roles=LITIGANT_SIDE,
+    tags=["hearings"],
+    errors=[404],
+    summary="Leave the hearing's media",
+)
+def leave(hearing_id: str) -> HearingPublic:
+    participant = services.leave(
+        db(), principal().actor(), current_account(), hearing_id=hearing_id
+    )
+    components.media_node().remove(hearing_id, participant.id)
     hearing, _ = services.for_participant(db(), current_account(), hearing_id)
     return hearing_public(hearing)

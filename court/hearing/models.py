@@ -235,3 +235,19 @@ class AttendanceEvent(SQLModel, table=True):
     excused: bool | None = None
     note: str = Field(default="", sa_type=Text)
     at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class HearingRecording(SQLModel, table=True):
+    """One finished recording file of a hearing, kept in the blob store and logged (R21)."""
+
+    __tablename__ = "hearing_recording"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    hearing_id: str = Field(foreign_key="hearing.id", index=True)
+    participant_id: str | None = Field(default=None, foreign_key="hearing_participant.id")
+    name: str
+    sha256: str = Field(max_length=64, unique=True)
+    size: int
+    media_type: str = "video/webm"
+    log_index: int
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)

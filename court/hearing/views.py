@@ -14,7 +14,7 @@ from court.cases.models import Case, CaseState
 from court.db import db
 from court.eligibility import QUESTION_TEXT, JudgeQuestion
 from court.errors import ValidationFailed
-from court.hearing import notices, services
+from court.hearing import media, notices, services
 from court.hearing.models import (
     EXCUSED,
     HEARING_MOVES,
@@ -208,15 +208,25 @@ def state(hearing_id: str, action: str) -> BaseResponse:
     if action not in MOVES:
         raise ValidationFailed({"action": action})
     to, label = MOVES[action]
-    services.move(
+    actor = current_principal().actor()
+    hearing = services.move(
         db(),
-        current_principal().actor(),
+        actor,
         current_staff(),
         hearing_id=hearing_id,
         to=to,
         reason=request.form.get("reason", label),
     )
-    flash(f"已{label}。", "info")
+    filed = media.after_move(
+        db(),
+        components.media_node(),
+        components.blobs(),
+        components.evidence_log(),
+        components.recordings_dir(),
+        actor,
+        hearing,
+    )
+    flash(f"已{label}。" + (f"已归档 {filed} 段庭审录像并存证。" if filed else ""), "info")
     return redirect(url_for("hearing_web.detail", hearing_id=hearing_id))
 
 
@@ -294,3 +304,97 @@ def transcript(hearing_id: str) -> BaseResponse:
         f"庭审笔录已生成（核验码 {document.short_code}），请当事人在手机上确认签署（R22）。", "info"
     )
     return redirect(url_for("hearing_web.detail", hearing_id=hearing_id))
+
+
+# --- the hearing room -----------------------------------------------------------------
+
+
+@hearing_web.get("/<hearing_id>/room")
+@staff_required("judge", "clerk")
+def room(hearing_id: str) -> str:
+    hearing = services.for_court_staff(db(), current_staff(), hearing_id)
+    media.court_participant(db(), current_staff(), hearing)
+    return render_template(
+        "hearing_room.html",
+        hearing=hearing,
+        state_names=STATE_NAMES,
+        presiding=hearing.judge_id == current_staff().id,
+        slots=8,
+    )
+
+
+@hearing_web.post("/<hearing_id>/room/media")
+@staff_required("judge", "clerk")
+def room_media(hearing_id: str) -> dict[str, object]:
+    """The judge's or clerk's browser offers; court staff go straight in."""
+    payload = request.get_json(silent=True) or {}
+    offer = payload.get("sdp")
+    if not isinstance(offer, str) or not 10 <= len(offer) <= 100_000:
+        raise ValidationFailed({"field": "sdp"})
+    answer, participant = media.join_media(
+        db(),
+        components.media_node(),
+        components.settings(),
+        current_principal().actor(),
+        current_staff(),
+        hearing_id=hearing_id,
+        offer_sdp=offer,
+    )
+    return {"sdp": answer, "participant_id": participant.id}
+
+
+@hearing_web.get("/<hearing_id>/room/state")
+@staff_required("judge", "clerk")
+def room_state(hearing_id: str) -> dict[str, object]:
+    """Who is connected and how well; who waits; what each of my slots shows."""
+    session = db()
+    staff = current_staff()
+    hearing = services.for_court_staff(session, staff, hearing_id)
+    node = components.media_node()
+    stats = {p.peer_id: p for p in node.state(hearing.id).peers}
+    me = media.court_participant(session, staff, hearing)
+    people = []
+    for p in services.participants_of(session, hearing.id):
+        s = stats.get(p.id)
+        people.append(
+            {
+                "id": p.id,
+                "name": p.name,
+                "role": ROLE_NAMES[ParticipantRole(p.role)],
+                "online": p.online,
+                "presence": p.presence,
+                "muted": p.muted,
+                "connection": s.connection if s else None,
+                "video_fps": s.video_fps if s else None,
+                "video_kbps": s.video_kbps if s else None,
+                "audio_kbps": s.audio_kbps if s else None,
+            }
+        )
+    return {
+        "state": hearing.state,
+        "state_name": STATE_NAMES[HearingState(hearing.state)],
+        "participants": people,
+        "slots": [s.__dict__ for s in media.slots_for(session, node, hearing, me)],
+    }
+
+
+@hearing_web.post("/<hearing_id>/participants/<participant_id>/<action>")
+@staff_required("judge")
+def presence(hearing_id: str, participant_id: str, action: str) -> BaseResponse | dict[str, object]:
+    if action not in ("admit", "remove", "mute", "unmute"):
+        raise ValidationFailed({"action": action})
+    participant = media.presence_action(
+        db(),
+        components.media_node(),
+        components.blobs(),
+        components.evidence_log(),
+        components.recordings_dir(),
+        current_principal().actor(),
+        current_staff(),
+        hearing_id=hearing_id,
+        participant_id=participant_id,
+        action=action,
+    )
+    if request.accept_mimetypes.best == "application/json":
+        return {"id": participant.id, "presence": participant.presence, "muted": participant.muted}
+    return redirect(url_for("hearing_web.room", hearing_id=hearing_id))

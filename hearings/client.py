@@ -1,0 +1,87 @@
+"""``MediaNode`` calls to a media node in another process (``hearings.server``)."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+from hearings.interfaces import PeerStats, Recording, RoomState, SelfTestResult, Slot
+
+TIMEOUT = 30.0
+
+
+class MediaNodeError(RuntimeError):
+    def __init__(self, kind: str, message: str) -> None:
+        self.kind = kind
+        super().__init__(f"{kind}: {message}")
+
+
+def _recordings(items: list[dict[str, Any]]) -> list[Recording]:
+    return [Recording(**{**item, "path": Path(item["path"])}) for item in items]
+
+
+class RemoteMediaNode:
+    def __init__(self, socket_path: Path) -> None:
+        self.socket_path = socket_path
+
+    def _call(self, method: str, **args: Any) -> Any:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(TIMEOUT)
+            sock.connect(str(self.socket_path))
+            sock.sendall(json.dumps({"method": method, "args": args}).encode() + b"\n")
+            with sock.makefile("rb") as stream:
+                line = stream.readline()
+        if not line:
+            raise MediaNodeError("ConnectionClosed", "the media node hung up")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise MediaNodeError(reply.get("kind", "Error"), reply["error"])
+        return reply["result"]
+
+    def join(self, room_id: str, peer_id: str, offer_sdp: str, *, role: str, admitted: bool) -> str:
+        return str(
+            self._call(
+                "join",
+                room_id=room_id,
+                peer_id=peer_id,
+                offer_sdp=offer_sdp,
+                role=role,
+                admitted=admitted,
+            )
+        )
+
+    def admit(self, room_id: str, peer_id: str) -> None:
+        self._call("admit", room_id=room_id, peer_id=peer_id)
+
+    def remove(self, room_id: str, peer_id: str) -> list[Recording]:
+        return _recordings(self._call("remove", room_id=room_id, peer_id=peer_id))
+
+    def mute(self, room_id: str, peer_id: str, muted: bool) -> None:
+        self._call("mute", room_id=room_id, peer_id=peer_id, muted=muted)
+
+    def pause(self, room_id: str, paused: bool) -> None:
+        self._call("pause", room_id=room_id, paused=paused)
+
+    def slots(self, room_id: str, peer_id: str) -> list[Slot]:
+        return [Slot(**s) for s in self._call("slots", room_id=room_id, peer_id=peer_id)]
+
+    def state(self, room_id: str) -> RoomState:
+        raw = self._call("state", room_id=room_id)
+        return RoomState(raw["room_id"], raw["paused"], [PeerStats(**p) for p in raw["peers"]])
+
+    def close_room(self, room_id: str) -> list[Recording]:
+        return _recordings(self._call("close_room", room_id=room_id))
+
+    def start_self_test(self, test_id: str, offer_sdp: str, *, seconds: float) -> str:
+        return str(
+            self._call("start_self_test", test_id=test_id, offer_sdp=offer_sdp, seconds=seconds)
+        )
+
+    def self_test_result(self, test_id: str) -> SelfTestResult:
+        return SelfTestResult(**self._call("self_test_result", test_id=test_id))
+
+    def shutdown(self) -> list[Recording]:
+        """The media process finalises its recordings when it is stopped (SIGTERM)."""
+        return []
