@@ -185,6 +185,12 @@ def browser_page(tmp_path: Path):
                 "--disable-background-networking",
                 "--disable-component-update",
                 "--disable-sync",
+                # Hearings: a synthetic camera and microphone, granted without a prompt,
+                # playing without a click, connecting over 127.0.0.1.
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+                "--autoplay-policy=no-user-gesture-required",
+                "--allow-loopback-in-peer-connection",
             ],
         )
         context = browser.new_context(locale="zh-CN")
