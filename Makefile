@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 export MICROCOURT_INSTANCE_PATH ?= $(CURDIR)/instance
+MEDIA_SOCKET ?= $(MICROCOURT_INSTANCE_PATH)/media.sock
 
 # Debian packages: the CJK font for documents, poppler for the independent PDF check,
 # chromium for the browser tests (driven by Playwright, never downloaded by it).
@@ -44,6 +45,13 @@ run: system-run deps
 	$(VENV)/bin/flask --app wsgi court init
 	$(VENV)/bin/flask --app wsgi court seed-demo
 	@echo "serving on http://$(HOST):$(PORT)/  (staff pages: /staff/, API docs: /api/v1/docs)"
+	@# The hearings media node is its own process; every web worker talks to it on a Unix
+	@# socket. It offers 127.0.0.1 to browsers here (one machine); stopping make stops it,
+	@# and it finalises recordings as it stops.
+	@$(PY) -m hearings.server --socket $(MEDIA_SOCKET) \
+	  --recordings $(MICROCOURT_INSTANCE_PATH)/recordings --loopback & media=$$!; \
+	trap 'kill -TERM $$media 2>/dev/null; wait $$media' EXIT INT TERM; \
+	MICROCOURT_MEDIA_SOCKET=$(MEDIA_SOCKET) MICROCOURT_MEDIA_LOOPBACK=true \
 	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 32 \
 	  --access-logfile - --forwarded-allow-ips 127.0.0.1 wsgi:app
 

@@ -35,8 +35,10 @@ class LocalMediaNode:
         *,
         ice_servers: list[dict[str, Any]] | None = None,
         loopback: bool = False,
+        forward_encoded: bool = True,
     ) -> None:
-        rtc.forward_encoded_media()
+        if forward_encoded:
+            rtc.forward_encoded_media()
         rtc.route_retransmissions()
         if loopback:
             rtc.loopback_only()

@@ -51,7 +51,9 @@ def to_json(value: Any) -> Any:
     return value
 
 
-async def serve(node: LocalMediaNode, socket_path: Path) -> None:
+async def serve(node: Any, socket_path: Path) -> None:
+    """Serve a node's ``MediaNode`` methods (a ``LocalMediaNode``, or a stand-in) until
+    SIGTERM or SIGINT; then finalise its recordings."""
     loop = asyncio.get_running_loop()
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
