@@ -18,6 +18,8 @@ from court.db import db
 from court.hearing import media, services
 from court.hearing.models import ROLE_NAMES, STATE_NAMES, Hearing, HearingState, ParticipantRole
 from court.identity.services import decode_signature
+from court.mediation.thread import Thread
+from court.mediation.thread_api import register_thread_routes
 
 
 class ParticipantPublic(PublicModel):
@@ -380,3 +382,14 @@ def leave(hearing_id: str) -> HearingPublic:
     components.media_node().remove(hearing_id, participant.id)
     hearing, _ = services.for_participant(db(), current_account(), hearing_id)
     return hearing_public(hearing)
+
+
+def _text_channel(hearing_id: str) -> Thread:
+    """The hearing's text channel (Ningbo heard deaf parties by text): every booked
+    participant reads it and, while the hearing is open, writes in it."""
+    _, participant = services.for_participant(db(), current_account(), hearing_id)
+    role = ROLE_NAMES[ParticipantRole(participant.role)]
+    return Thread(None, None, f"{role} {participant.name}", hearing_id=hearing_id)
+
+
+register_thread_routes("/hearings", "hearing_id", _text_channel, "hearing text channel")

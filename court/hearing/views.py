@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from sqlmodel import col, select
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -27,8 +27,10 @@ from court.hearing.models import (
     ParticipantRole,
 )
 from court.hearing.transcript import current_transcript, issue_transcript
+from court.mediation import thread
 from court.mediation.deadlines import CHINA
 from court.mediation.papers import Tools
+from court.mediation.thread_api import stream_response
 from court.web.auth import current_principal, current_staff, load_staff, staff_required
 
 hearing_web = Blueprint("hearing_web", __name__, url_prefix="/staff/hearings")
@@ -398,3 +400,41 @@ def presence(hearing_id: str, participant_id: str, action: str) -> BaseResponse 
     if request.accept_mimetypes.best == "application/json":
         return {"id": participant.id, "presence": participant.presence, "muted": participant.muted}
     return redirect(url_for("hearing_web.room", hearing_id=hearing_id))
+
+
+def _room_channel(hearing_id: str) -> thread.Thread:
+    staff = current_staff()
+    hearing = services.for_court_staff(db(), staff, hearing_id)
+    me = media.court_participant(db(), staff, hearing)
+    return thread.Thread(
+        None, None, f"{ROLE_NAMES[ParticipantRole(me.role)]} {me.name}", hearing_id=hearing.id
+    )
+
+
+@hearing_web.post("/<hearing_id>/room/messages")
+@staff_required("judge", "clerk")
+def room_message(hearing_id: str) -> BaseResponse | tuple[dict[str, object], int]:
+    message = thread.post(
+        db(), current_staff(), _room_channel(hearing_id), body=request.form.get("body", "")
+    )
+    if request.accept_mimetypes.best == "application/json":
+        return {"id": message.id}, 201
+    return redirect(url_for("hearing_web.room", hearing_id=hearing_id))
+
+
+@hearing_web.get("/<hearing_id>/room/events")
+@staff_required("judge", "clerk")
+def room_events(hearing_id: str) -> Response:
+    return stream_response(
+        _room_channel(hearing_id), request.args.get("after", 0, type=int), current_staff().id
+    )
+
+
+@hearing_web.get("/<hearing_id>/room/attachments/<attachment_id>")
+@staff_required("judge", "clerk")
+def room_attachment(hearing_id: str, attachment_id: str) -> Response:
+    item = thread.attachment_in(db(), _room_channel(hearing_id), attachment_id)
+    with components.blobs().open(item.sha256) as fh:
+        return Response(
+            fh.read(), mimetype=item.media_type, headers={"Content-Disposition": "attachment"}
+        )

@@ -285,6 +285,7 @@ class Attachment(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     mediation_id: str | None = Field(default=None, foreign_key="mediation.id", index=True)
     appointment_id: str | None = Field(default=None, foreign_key="appointment.id", index=True)
+    hearing_id: str | None = Field(default=None, foreign_key="hearing.id", index=True)
     account_id: str = Field(foreign_key="account.id")
     sha256: str = Field(max_length=64)
     size: int
@@ -293,19 +294,25 @@ class Attachment(SQLModel, table=True):
     created_at: dt.datetime = Field(sa_type=UTCDateTime)
 
 
+#: A message belongs to exactly one thread.
+ONE_THREAD = (
+    "(CASE WHEN mediation_id IS NULL THEN 0 ELSE 1 END"
+    " + CASE WHEN appointment_id IS NULL THEN 0 ELSE 1 END"
+    " + CASE WHEN hearing_id IS NULL THEN 0 ELSE 1 END) = 1"
+)
+
+
 class Message(SQLModel, table=True):
-    """One message of a mediation's thread or of a consultation; ``id`` orders the thread."""
+    """One message of a mediation's thread, a consultation's, or a hearing's text channel;
+    ``id`` orders the thread."""
 
     __tablename__ = "thread_message"
-    __table_args__ = (
-        CheckConstraint(
-            "(mediation_id IS NULL) <> (appointment_id IS NULL)", name="ck_message_one_thread"
-        ),
-    )
+    __table_args__ = (CheckConstraint(ONE_THREAD, name="ck_message_one_thread"),)
 
     id: int | None = Field(default=None, primary_key=True)
     mediation_id: str | None = Field(default=None, foreign_key="mediation.id", index=True)
     appointment_id: str | None = Field(default=None, foreign_key="appointment.id", index=True)
+    hearing_id: str | None = Field(default=None, foreign_key="hearing.id", index=True)
     #: None for a message from the system (a reminder, a change of state).
     account_id: str | None = Field(default=None, foreign_key="account.id")
     author: str

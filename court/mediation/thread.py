@@ -41,12 +41,19 @@ class Thread:
     mediation_id: str | None
     appointment_id: str | None
     author: str
+    hearing_id: str | None = None
 
     @property
     def channel(self) -> str:
-        if self.mediation_id:
-            return services.channel(self.mediation_id)
-        return f"appointment:{self.appointment_id}"
+        return channel_of(self.mediation_id, self.appointment_id, self.hearing_id)
+
+
+def channel_of(mediation_id: str | None, appointment_id: str | None, hearing_id: str | None) -> str:
+    if mediation_id:
+        return services.channel(mediation_id)
+    if hearing_id:
+        return f"hearing:{hearing_id}"
+    return f"appointment:{appointment_id}"
 
 
 def mediation_thread_for_party(session: Session, account: Account, mediation_id: str) -> Thread:
@@ -84,6 +91,15 @@ def _require_open(session: Session, thread: Thread) -> None:
             select(Mediation).where(Mediation.id == thread.mediation_id).with_for_update()
         ).one()
         services.require_running(mediation)
+    elif thread.hearing_id:
+        from court.hearing.models import Hearing
+        from court.hearing.services import OPEN_STATES, HearingClosed
+
+        hearing = session.exec(
+            select(Hearing).where(Hearing.id == thread.hearing_id).with_for_update()
+        ).one()
+        if hearing.state not in OPEN_STATES:
+            raise HearingClosed({"state": hearing.state})
     else:
         appointment = session.exec(
             select(Appointment).where(Appointment.id == thread.appointment_id).with_for_update()
@@ -116,6 +132,7 @@ def attach(
     attachment = Attachment(
         mediation_id=thread.mediation_id,
         appointment_id=thread.appointment_id,
+        hearing_id=thread.hearing_id,
         account_id=account.id,
         sha256=ref.sha256,
         size=ref.size,
@@ -152,11 +169,13 @@ def post(
             or attachment.account_id != account.id
             or attachment.mediation_id != thread.mediation_id
             or attachment.appointment_id != thread.appointment_id
+            or attachment.hearing_id != thread.hearing_id
         ):
             raise NotFound({"attachment": attachment_id})
     message = Message(
         mediation_id=thread.mediation_id,
         appointment_id=thread.appointment_id,
+        hearing_id=thread.hearing_id,
         account_id=account.id,
         author=thread.author,
         body=body,
@@ -181,6 +200,8 @@ def messages_after(
     )
     if thread.mediation_id:
         query = query.where(Message.mediation_id == thread.mediation_id)
+    elif thread.hearing_id:
+        query = query.where(Message.hearing_id == thread.hearing_id)
     else:
         query = query.where(Message.appointment_id == thread.appointment_id)
     return [(m, a) for m, a in session.exec(query)]
@@ -192,6 +213,7 @@ def attachment_in(session: Session, thread: Thread, attachment_id: str) -> Attac
         attachment is None
         or attachment.mediation_id != thread.mediation_id
         or attachment.appointment_id != thread.appointment_id
+        or attachment.hearing_id != thread.hearing_id
     ):
         raise NotFound({"attachment": attachment_id})
     return attachment
@@ -203,13 +225,10 @@ def poll_new_messages(session: Session, last: int | None) -> tuple[int | None, l
         newest = session.exec(select(func.max(Message.id))).one()
         return int(newest or 0), []
     rows = session.exec(
-        select(Message.id, Message.mediation_id, Message.appointment_id)
+        select(Message.id, Message.mediation_id, Message.appointment_id, Message.hearing_id)
         .where(col(Message.id) > last)
         .order_by(col(Message.id))
         .limit(1000)
     ).all()
-    channels = {
-        services.channel(mediation_id) if mediation_id else f"appointment:{appointment_id}"
-        for _, mediation_id, appointment_id in rows
-    }
+    channels = {channel_of(m, a, h) for _, m, a, h in rows}
     return (rows[-1][0] if rows else last), sorted(channels)

@@ -139,7 +139,9 @@ def _consultation(appointment_id: str) -> thread.Thread:
     return thread.consultation_thread(db(), current_account(), appointment_id)
 
 
-def _register(prefix: str, param: str, resolve: Callable[[str], thread.Thread], what: str) -> None:
+def register_thread_routes(
+    prefix: str, param: str, resolve: Callable[[str], thread.Thread], what: str
+) -> None:
     """The same five endpoints for each kind of thread."""
     tag = ["mediation"]
 
@@ -234,5 +236,5 @@ def _register(prefix: str, param: str, resolve: Callable[[str], thread.Thread], 
     )(events)
 
 
-_register("/mediations", "mediation_id", _mediation, "mediation")
-_register("/appointments", "appointment_id", _consultation, "consultation")
+register_thread_routes("/mediations", "mediation_id", _mediation, "mediation")
+register_thread_routes("/appointments", "appointment_id", _consultation, "consultation")

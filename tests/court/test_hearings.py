@@ -324,3 +324,22 @@ def test_the_transcript_is_signed_by_the_parties_then_the_clerk_sealed_and_verif
     # Once signed by everyone it can no longer be changed.
     again = court.form(page, f"{page}/transcript", transcript="审判员：补充。")
     assert again.status_code == 409
+
+
+def test_the_text_channel_is_for_the_booked_participants_while_the_hearing_is_open(
+    court: Court, make_litigant: Any
+) -> None:
+    hearing_id = court.schedule()
+    court.alice.call("POST", f"/hearings/{hearing_id}/messages", {"body": "我是原告，已到。"})
+    items = court.bob.call("GET", f"/hearings/{hearing_id}/messages")["items"]
+    assert [(m["author"], m["body"]) for m in items] == [("原告 刘小明", "我是原告，已到。")]
+    stranger = make_litigant(name="王五")
+    status, _ = _error(lambda: stranger.call("GET", f"/hearings/{hearing_id}/messages"))
+    assert status == 404
+    page = f"/staff/hearings/{hearing_id}"
+    court.form(page, f"{page}/state/cancel")
+    status, error = _error(
+        lambda: court.alice.call("POST", f"/hearings/{hearing_id}/messages", {"body": "还在吗"})
+    )
+    assert status == 409
+    assert error["code"] == "hearing_closed"

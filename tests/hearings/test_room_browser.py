@@ -75,5 +75,17 @@ def test_the_judge_admits_a_party_and_both_see_each_other(
         assert max(x["rate"] for x in report["received"] if x["kind"] == "video") >= 10, report
         stats = page.locator(f"#people tr[data-participant='{joined['participant_id']}'] td")
         assert "fps" in stats.nth(4).inner_text()
+        # The text channel beside the video, both ways.
+        court.alice.call("POST", f"/hearings/{hearing_id}/messages", {"body": "我听不清，请打字。"})
+        expect(page.locator("#thread li", has_text="我听不清，请打字。")).to_be_visible(
+            timeout=15_000
+        )
+        page.fill("#message-body", "好的，以下以文字进行。")
+        page.click("#send-message")
+        expect(page.locator("#message-body")).to_have_value("", timeout=15_000)
+        bodies = [
+            m["body"] for m in court.alice.call("GET", f"/hearings/{hearing_id}/messages")["items"]
+        ]
+        assert "好的，以下以文字进行。" in bodies
     finally:
         peer.close()
