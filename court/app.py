@@ -114,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     )
     from court.devices.api import pki_blueprint
     from court.filing.views import filing_web
+    from court.hearing.join_views import hearing_join
     from court.hearing.views import hearing_web
     from court.mediation.views import mediation_web, roster_web
     from court.registry.views import registry_web
@@ -133,6 +134,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(roster_web)
     app.register_blueprint(mediation_web)
     app.register_blueprint(hearing_web)
+    app.register_blueprint(hearing_join)
 
 
 def _register_page_context(app: Flask, settings: Settings) -> None:

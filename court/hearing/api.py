@@ -393,3 +393,38 @@ def _text_channel(hearing_id: str) -> Thread:
 
 
 register_thread_routes("/hearings", "hearing_id", _text_channel, "hearing text channel")
+
+
+class BrowserLink(PublicModel):
+    #: Open on a computer to join there; valid as long as the re-verification (R5).
+    url: str
+    expires_in: int
+
+
+@api.post(
+    "/hearings/<hearing_id>/browser-link",
+    response=BrowserLink,
+    status=201,
+    roles=LITIGANT_SIDE,
+    tags=["hearings"],
+    idempotent=False,
+    errors=[403, 404, 409],
+    summary="A short-lived link to join the hearing from a computer's browser (after R5)",
+)
+def browser_link(hearing_id: str) -> BrowserLink:
+    """The phone re-verifies first; the link lasts as long as that re-verification."""
+    from court.hearing.join_views import make_link
+    from court.identity.models import ReverifyPurpose
+    from court.identity.services import require_fresh_verification
+
+    account = current_account()
+    hearing, participant = services.for_participant(db(), account, hearing_id)
+    if hearing.state not in services.OPEN_STATES:
+        raise services.HearingClosed({"state": hearing.state})
+    if not participant.online:
+        raise services.NotOnline({"mode": hearing.mode})
+    settings = components.settings()
+    require_fresh_verification(db(), settings, account.id, ReverifyPurpose.HEARING)
+    return BrowserLink(
+        url=make_link(participant, account), expires_in=settings.reverify_fresh_seconds
+    )

@@ -79,6 +79,12 @@
     if (!reply.ok) { return; }
     const state = await reply.json();
     document.getElementById("state").textContent = state.state_name;
+    const presence = document.getElementById("presence");
+    if (presence && state.presence) {
+      presence.dataset.presence = state.presence;
+      presence.textContent = {waiting: "请在等候室等待法官准许进入。", admitted: "您已进入法庭。",
+        removed: "您已被移出庭审。", left: "您已离开。"}[state.presence] || "正在进入…";
+    }
     const body = document.getElementById("people");
     body.replaceChildren();
     state.participants.forEach(function (person) {

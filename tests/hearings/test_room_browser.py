@@ -11,7 +11,7 @@ from flask import Flask
 from playwright.sync_api import expect
 from sqlmodel import Session
 
-from litigant_client import HttpTransport
+from litigant_client import ApiError, HttpTransport
 from tests import factories
 from tests.court.hearing_world import FAVOURABLE, JUDGE, Court
 from tests.hearings.peers import PeerProcess
@@ -89,3 +89,59 @@ def test_the_judge_admits_a_party_and_both_see_each_other(
         assert "好的，以下以文字进行。" in bodies
     finally:
         peer.close()
+
+
+def test_a_party_joins_from_a_computer_with_a_link_from_the_phone(
+    app: Flask, session: Session, make_litigant: Any, live_server: str, browser_page: Any
+) -> None:
+    court = Court(app, session, make_litigant)
+    hearing_id = court.schedule()
+    court.findings(hearing_id, FAVOURABLE)
+    for party in (court.alice, court.bob):
+        court.self_test_passed(party, hearing_id)
+        court.consent(party, hearing_id)
+    page_url = f"/staff/hearings/{hearing_id}"
+    court.form(page_url, f"{page_url}/state/open")
+    hearing = court.alice.call("GET", f"/hearings/{hearing_id}")
+    ids = {p["name"]: p["id"] for p in hearing["participants"]}
+
+    # No link without a fresh re-verification on the phone (R5).
+    with pytest.raises(ApiError) as caught:
+        court.alice.call("POST", f"/hearings/{hearing_id}/browser-link")
+    assert caught.value.reply.status == 403
+    court.alice.reverify("hearing")
+    link = court.alice.call("POST", f"/hearings/{hearing_id}/browser-link")
+    url = link["url"].replace("http://127.0.0.1:8000", live_server)
+    page = browser_page
+    page.goto(url)
+    expect(page.locator("#presence")).to_have_attribute("data-presence", "waiting", timeout=30_000)
+    # A tampered link opens nothing.
+    assert page.request.get(url[:-3] + "xyz").status == 404
+
+    court.bob.reverify("hearing")
+    bob = PeerProcess(slots=2, seed=9)
+    try:
+        joined = court.bob.call("POST", f"/hearings/{hearing_id}/media", {"sdp": bob.offer()})
+        bob.answer(joined["sdp"])
+        for name in ("刘小明", "孙大伟"):
+            reply = court.form(page_url, f"{page_url}/participants/{ids[name]}/admit")
+            assert reply.status_code == 302
+        expect(page.locator("#presence")).to_have_attribute(
+            "data-presence", "admitted", timeout=15_000
+        )
+        expect(page.locator("#slot-0")).to_have_attribute(
+            "data-participant", ids["孙大伟"], timeout=15_000
+        )
+        width = 0
+        for _ in range(40):
+            width = page.evaluate("document.querySelector('#slot-0 video').videoWidth")
+            if width:
+                break
+            page.wait_for_timeout(500)
+        assert width == 640
+        report = bob.wait_for(
+            lambda r: max(x["rate"] for x in r["received"] if x["kind"] == "video") >= 10
+        )
+        assert max(x["rate"] for x in report["received"] if x["kind"] == "video") >= 10, report
+    finally:
+        bob.close()
