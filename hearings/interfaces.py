@@ -31,6 +31,9 @@ class PeerStats:
     video_fps: float
     video_kbps: float
     audio_kbps: float
+    #: Frames this participant's receive slots have dropped (a slow link or device).
+    dropped_frames: int = 0
+    forwarded_frames: int = 0
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ class LocalMediaNode:
         if forward_encoded:
             rtc.forward_encoded_media()
         rtc.route_retransmissions()
+        rtc.larger_receive_buffers()
         if loopback:
             rtc.loopback_only()
         self.record_dir = record_dir

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 
 from hearings.forwarding import Outlet, Source, keyframe_asker
 from hearings.interfaces import PeerStats, Recording, RoomState, SelfTestResult, Slot
@@ -25,6 +25,13 @@ from hearings.recorder import WebmRecorder
 from hearings.rtc import configuration
 
 log = logging.getLogger(__name__)
+
+#: VP8 and its retransmission format, the only video the relay carries.
+VP8 = [
+    codec
+    for codec in RTCRtpSender.getCapabilities("video").codecs
+    if codec.mimeType.lower() in ("video/vp8", "video/rtx")
+]
 
 #: A self-test passes with at least this much video (and some audio, if audio was sent).
 SELF_TEST_MIN_FPS = 10.0
@@ -40,6 +47,10 @@ async def _answer(
     videos: list[Outlet] = []
     audios: list[Outlet] = []
     for transceiver in pc.getTransceivers():
+        if transceiver.kind == "video":
+            # Forwarding passes bytes through: every connection must speak the same codec,
+            # and the recorder writes VP8.
+            transceiver.setCodecPreferences(VP8)
         if transceiver._offerDirection == "sendonly":  # the viewer receives here
             outlet = Outlet(transceiver.kind)
             transceiver.sender.replaceTrack(outlet)
@@ -229,6 +240,8 @@ class Room:
                     round(video_fps, 1),
                     round(video_kbps, 1),
                     round(audio_kbps, 1),
+                    sum(o.dropped for o in peer.outlets()),
+                    sum(o.sent for o in peer.videos),
                 )
             )
         return RoomState(self.room_id, self.paused, peers)

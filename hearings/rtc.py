@@ -123,3 +123,16 @@ def loopback_only() -> None:
         return ["127.0.0.1"] if use_ipv4 else []
 
     aioice.ice.get_host_addresses = addresses
+
+
+#: Receive buffer asked for each ICE socket. With many streams on one socket a scheduling
+#: hiccup of a few milliseconds overflows aioice's 256 KiB and the kernel drops datagrams
+#: (visible as RcvbufErrors in /proc/net/snmp). The kernel caps it at net.core.rmem_max.
+RECEIVE_BUFFER = 4 * 1024 * 1024
+
+
+def larger_receive_buffers(size: int = RECEIVE_BUFFER) -> None:
+    """aioice reads its buffer size from a module constant when it opens each socket."""
+    import aioice.turn
+
+    aioice.turn.UDP_SOCKET_BUFFER_SIZE = max(aioice.turn.UDP_SOCKET_BUFFER_SIZE, size)

@@ -35,13 +35,15 @@ class MovingPicture(MediaStreamTrack):
         super().__init__()
         self.width, self.height = width, height
         span = width * 2
-        # A pseudo-random row, repeated with a per-row shift: cheap to slice, hard to squash.
+        # A row of pseudo-random 8-pixel bands, shifted a little on each line: slanted
+        # stripes that pan. Cheap to slice; an encoder needs real bits for it, about what a
+        # camera picture costs (a noise picture would make every keyframe huge).
         state = seed * 2654435761 % 2**32
         row = bytearray()
-        for _ in range(span):
+        while len(row) < span:
             state = (1103515245 * state + 12345) % 2**31
-            row.append(16 + (state >> 16) % 200)
-        self._row = bytes(row) * 2
+            row.extend(bytes([40 + (state >> 16) % 160]) * 8)
+        self._row = bytes(row[:span]) * 2
         self._index = -1
         self._start = 0.0
 
@@ -60,7 +62,7 @@ class MovingPicture(MediaStreamTrack):
         pad = bytes(stride - self.width)
         y_plane.update(
             b"".join(
-                self._row[(shift + r * 7) % (self.width * 2) :][: self.width] + pad
+                self._row[(shift + r // 4) % (self.width * 2) :][: self.width] + pad
                 for r in range(self.height)
             )
         )

@@ -20,6 +20,7 @@ def _peer_main(conn: Connection, slots: int, seed: int, send: bool) -> None:
     rtc.loopback_only()
     rtc.forward_encoded_media()  # count what arrives without decoding it
     rtc.route_retransmissions()
+    rtc.larger_receive_buffers()
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
