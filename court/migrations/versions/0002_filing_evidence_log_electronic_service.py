@@ -13,6 +13,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from court.migrations import append_only
+
 import court.db
 
 
@@ -164,42 +166,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('upload', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_upload_submission_id'), ['submission_id'], unique=False)
-    _append_only(LOG_TABLES)
+    append_only.add(LOG_TABLES)
 
 
 #: The evidence log's leaves, subtrees and checkpoints are never changed once written.
 LOG_TABLES = ("log_leaf", "log_node", "log_checkpoint")
 
 
-def _append_only(tables: tuple[str, ...]) -> None:
-    postgres = op.get_bind().dialect.name == "postgresql"
-    for table in tables:
-        if postgres:
-            # forbid_change() was created by revision 0001.
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION forbid_change()"
-            )
-            continue
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-            )
-
-
-def _drop_append_only(tables: tuple[str, ...]) -> None:
-    postgres = op.get_bind().dialect.name == "postgresql"
-    for table in tables:
-        if postgres:
-            op.execute(f"DROP TRIGGER {table}_append_only ON {table}")
-            continue
-        for verb in ("update", "delete"):
-            op.execute(f"DROP TRIGGER {table}_no_{verb}")
-
-
 def downgrade() -> None:
-    _drop_append_only(LOG_TABLES)
+    append_only.drop(LOG_TABLES)
     with op.batch_alter_table('upload', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_upload_submission_id'))
 

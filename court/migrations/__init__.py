@@ -1,0 +1,1 @@
+"""Alembic migrations of the court database (versions/), and helpers they share."""
