@@ -29,11 +29,21 @@ FAVOURABLE = {
 
 
 class Court:
-    def __init__(self, app: Flask, session: Session, make_litigant: Any) -> None:
+    def __init__(
+        self,
+        app: Flask,
+        session: Session,
+        make_litigant: Any,
+        parties: tuple[LitigantClient, LitigantClient] | None = None,
+    ) -> None:
         self.app = app
         self.session = session
-        self.alice: LitigantClient = make_litigant(name="刘小明")
-        self.bob: LitigantClient = make_litigant(name="孙大伟")
+        self.alice: LitigantClient
+        self.bob: LitigantClient
+        self.alice, self.bob = parties or (
+            make_litigant(name="刘小明"),
+            make_litigant(name="孙大伟"),
+        )
         factories.staff(session, Role.JUDGE, JUDGE)
         cause = session.exec(select(CaseCause).where(CaseCause.name == "民间借贷纠纷")).one()
         case = Case(
