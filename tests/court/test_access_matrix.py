@@ -112,7 +112,7 @@ def owned(
     ids["submission_id"] = submission["id"]
     location = filing.start_page(submission["id"], photo)
     ids["upload_id"] = location.rsplit("/", 1)[-1]
-    ids["code"] = session.get(CourtDocument, document_id).short_code  # type: ignore[union-attr]
+    ids["code"] = session.get(CourtDocument, document_id).short_code
     return alice, ids
 
 
