@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import SQLModel
 
-from court import audit, history
+from court import audit, history, ratelimit
 from court.accounts import models as accounts_models
 from court.api import models as api_models
 from court.cases import models as cases_models
@@ -21,6 +21,7 @@ from signing.evidence import models as evidence_models
 MODEL_MODULES = (
     audit,
     history,
+    ratelimit,
     accounts_models,
     api_models,
     cases_models,

@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     tsa_url: str = Field(default="", pattern=r"^(https?://\S+)?$")
     #: Which identity provider to use: "development" accepts well-formed numbers.
     identity_provider: str = Field(default="development", pattern=r"^(development)$")
+    #: Requests per minute from one address to staff sign-in and to verification, and page
+    #: or attachment upload requests per minute from one account (each answered 429 past it).
+    sign_in_per_minute: int = Field(default=20, ge=1)
+    verify_per_minute: int = Field(default=60, ge=1)
+    uploads_per_minute: int = Field(default=600, ge=1)
     #: The hearings media node: a Unix socket of ``python -m hearings.server`` (production:
     #: every web worker shares it), or empty for a node in this process (tests, one worker).
     media_socket: str = ""

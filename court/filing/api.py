@@ -24,6 +24,7 @@ from court.filing import services, uploads
 from court.filing.guidance import submission_next_step
 from court.filing.models import Submission, SubmissionKind
 from court.identity.services import decode_signature
+from court.ratelimit import limit_account
 from documents.images import ImageLimits
 
 TUS_VERSION = "1.0.0"
@@ -371,8 +372,9 @@ def create_page_upload(submission_id: str) -> Response:
     page's SHA-256) and may carry ``device``. Pages keep the order their uploads were created.
     """
     _require_tus()
-    meta = _metadata()
     settings = components.settings()
+    limit_account("upload", current_account().id, settings.uploads_per_minute)
+    meta = _metadata()
     upload = uploads.create_upload(
         db(),
         principal().actor(),
@@ -438,6 +440,7 @@ def upload_chunk(upload_id: str) -> Response:
     upload is gone."""
     _require_tus()
     settings = components.settings()
+    limit_account("upload", current_account().id, settings.uploads_per_minute)
     request.max_content_length = settings.page_max_bytes
     session = db()
     upload = uploads.own_upload(session, current_account().id, upload_id, lock=True)

@@ -22,6 +22,7 @@ from court.db import db, get_engine, open_session
 from court.live import POLL_SECONDS, hub, watchers
 from court.mediation import thread
 from court.mediation.models import Attachment, Message
+from court.ratelimit import limit_account
 
 #: A live stream ends after this long; EventSource reconnects with Last-Event-ID, so a
 #: server thread is never held for good by one browser.
@@ -158,6 +159,7 @@ def register_thread_routes(
 
     def add_attachment(query: AttachQuery, **ids: str) -> AttachmentPublic:
         found = resolve(ids[param])
+        limit_account("upload", current_account().id, components.settings().uploads_per_minute)
         request.max_content_length = thread.MAX_ATTACHMENT_BYTES + 1
         attachment = thread.attach(
             db(),

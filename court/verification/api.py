@@ -12,6 +12,7 @@ from court.api import api
 from court.api.models import PublicModel
 from court.db import db
 from court.errors import CourtError, NotFound
+from court.ratelimit import limit_address
 from court.verification import services
 from documents.short_codes import normalise_short_code
 
@@ -78,6 +79,7 @@ def registered(document: Any) -> RegisteredDocument:
 )
 def verify_upload() -> VerificationResult:
     """The body is the PDF itself (Content-Type: application/pdf)."""
+    limit_address("verify", components.settings().verify_per_minute)
     request.max_content_length = MAX_PDF_BYTES
     data = request.get_data()
     if not data.startswith(b"%PDF-"):

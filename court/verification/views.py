@@ -6,6 +6,7 @@ from flask import Blueprint, render_template, request
 
 from court import components
 from court.db import db
+from court.ratelimit import limit_address
 from court.verification import services
 from documents.short_codes import normalise_short_code
 
@@ -45,6 +46,7 @@ def form() -> str:
 
 @verification_web.post("/")
 def upload() -> tuple[str, int] | str:
+    limit_address("verify", components.settings().verify_per_minute)
     uploaded = request.files.get("pdf")
     data = uploaded.read(31 * 1024 * 1024) if uploaded else b""
     if not data.startswith(b"%PDF-"):

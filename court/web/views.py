@@ -24,6 +24,7 @@ from court.accounts.services import sign_in_staff, sign_out_staff
 from court.db import db
 from court.filing.models import Submission
 from court.mediation.models import Mediation
+from court.ratelimit import limit_address
 from court.web.auth import (
     SESSION_KEY,
     current_staff,
@@ -107,6 +108,7 @@ def sign_in() -> BaseResponse | tuple[str, int] | str:
         if g.get("staff") is not None:
             return redirect(url_for("web.dashboard"))
         return render_template("sign_in.html", next=request.args.get("next"))
+    limit_address("sign_in", components.settings().sign_in_per_minute)
     username = request.form.get("username", "").strip()
     result = sign_in_staff(
         db(),
