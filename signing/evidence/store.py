@@ -11,6 +11,7 @@ consistency proofs need O(log n) rows, fetched in one query each.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -190,10 +191,14 @@ class EvidenceLog:
         if latest is not None and latest.size >= size:
             return latest
         state = session.get(LogState, 1, populate_existing=True)
-        assert state is not None
-        root = _root_of_frontier(_decode_frontier(state.frontier))
+        if state is None:
+            # Nothing appended yet: the empty tree, whose root is SHA-256 of nothing
+            # (RFC 9162 §2.1.1).
+            tree_size, root = 0, hashlib.sha256(b"").digest()
+        else:
+            tree_size, root = state.size, _root_of_frontier(_decode_frontier(state.frontier))
         note = sign_checkpoint(
-            Checkpoint(origin=self.origin, tree_size=state.size, root_hash=root),
+            Checkpoint(origin=self.origin, tree_size=tree_size, root_hash=root),
             self.origin,
             self._signing_key(),
         )
@@ -201,10 +206,10 @@ class EvidenceLog:
         # conflict on the size changes nothing.
         session.execute(
             self._insert(session)(LogCheckpoint)
-            .values(size=state.size, root_hash=root, note=note, signed_us=_now_us())
+            .values(size=tree_size, root_hash=root, note=note, signed_us=_now_us())
             .on_conflict_do_nothing()
         )
-        found = session.get(LogCheckpoint, state.size)
+        found = session.get(LogCheckpoint, tree_size)
         assert found is not None
         return found
 

@@ -160,3 +160,19 @@ def test_the_public_api_serves_checkpoints_and_proofs(app: Flask, client, log: E
         3, 5, log.root(s, 3), opened.root_hash, [base64.b64decode(p) for p in consistency["proof"]]
     )
     s.close()
+
+
+def test_an_empty_log_has_a_signed_checkpoint_of_the_empty_tree(client) -> None:
+    """Found by fuzzing: the checkpoint of a log nobody has appended to was a 500."""
+    import base64
+    import hashlib
+
+    from signing.evidence.note import open_checkpoint as open_note
+
+    reply = client.get("/api/v1/log/checkpoint")
+    assert reply.status_code == 200
+    checkpoint = reply.json
+    assert checkpoint["size"] == 0
+    assert base64.b64decode(checkpoint["root_hash"]) == hashlib.sha256(b"").digest()
+    opened = open_note(checkpoint["note"], checkpoint["log_key"])
+    assert opened.tree_size == 0
