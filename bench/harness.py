@@ -115,6 +115,8 @@ def gunicorn(
         except subprocess.TimeoutExpired:  # open live streams outlast the graceful stop
             proc.kill()
             proc.wait(timeout=30)
+        if proc.stderr is not None:
+            proc.stderr.close()
 
 
 def load(

@@ -66,10 +66,24 @@ def get_engine(app: Flask | None = None) -> Engine:
     return engine
 
 
+def will_write() -> None:
+    """Say that this safe-method request writes (a GET that signs a new log checkpoint):
+    its session takes the write lock up front on SQLite, so that it waits for other
+    writers instead of failing to upgrade a read transaction."""
+    if g.get("db_write"):
+        return
+    g.db_write = True
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:  # opened read-only by an earlier hook: start again
+        session.rollback()
+        session.close()
+
+
 def db() -> Session:
     """Return this request's session, opening it on first use."""
     if "db_session" not in g:
-        g.db_session = open_session(get_engine(), write=request.method not in SAFE_METHODS)
+        write = request.method not in SAFE_METHODS or bool(g.get("db_write"))
+        g.db_session = open_session(get_engine(), write=write)
     session: Session = g.db_session
     return session
 
