@@ -12,11 +12,13 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g, request
 from sqlalchemy import DateTime, Dialect, Engine, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -158,3 +160,23 @@ def new_id() -> str:
 def utcnow() -> dt.datetime:
     """Return the current time, timezone-aware UTC; the one clock services read."""
     return dt.datetime.now(dt.UTC)
+
+
+_UNLINK = "court.unlink_after_commit"
+
+
+def unlink_after_commit(session: Session, path: Path) -> None:
+    """Delete ``path`` once the session's transaction has committed, and not before: a file
+    the database still refers to must outlive a crash or a rollback."""
+    session.info.setdefault(_UNLINK, []).append(path)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _unlink_committed(session: OrmSession) -> None:
+    for path in session.info.pop(_UNLINK, ()):
+        path.unlink(missing_ok=True)
+
+
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _keep_on_rollback(session: OrmSession, previous_transaction: object) -> None:
+    session.info.pop(_UNLINK, None)

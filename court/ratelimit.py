@@ -1,16 +1,18 @@
 """Fixed-window request counters shared by every worker (they live in the database).
 
 A counter is bumped in its own short transaction, so that a refused or failing request
-still counts. Used where guessing or flooding is the risk: staff sign-in per address,
-verification uploads per address, page uploads per account. (Codes are limited per phone
-and per address by the accounts service itself.)
+still counts (on SQLite in a small database of its own: see ``counter_engine``). Used
+where guessing or flooding is the risk: staff sign-in per address, verification uploads
+per address, page uploads per account. (Codes are limited per phone and per address by
+the accounts service itself.)
 """
 
 from __future__ import annotations
 
+import threading
 import time
 
-from sqlalchemy import BigInteger, text
+from sqlalchemy import BigInteger, create_engine, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Field, SQLModel
 
@@ -34,11 +36,36 @@ UPSERT = text(
 )
 
 
+_SIDE_ENGINES: dict[str, Engine] = {}
+_SIDE_LOCK = threading.Lock()
+
+
+def counter_engine(engine: Engine) -> Engine:
+    """Where the counters live. SQLite has one writer at a time: a request that holds the
+    write lock would wait on itself if its counter shared the file, so on SQLite the
+    counters have a small database of their own beside the main one. PostgreSQL locks rows:
+    the main database serves."""
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return engine
+    path = f"{engine.url.database}.ratelimit"
+    with _SIDE_LOCK:
+        side = _SIDE_ENGINES.get(path)
+        if side is None:
+            side = create_engine(
+                f"sqlite:///{path}", connect_args={"timeout": 30, "check_same_thread": False}
+            )
+            with side.begin() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            SQLModel.metadata.tables["rate_counter"].create(side, checkfirst=True)
+            _SIDE_ENGINES[path] = side
+    return side
+
+
 def hit(engine: Engine, key: str, *, limit: int, window: int, now: float | None = None) -> None:
     """Count one request under ``key``; refuse (429, Retry-After) past ``limit`` per window."""
     moment = int(now if now is not None else time.time())
     start = moment - moment % window
-    with engine.begin() as conn:
+    with counter_engine(engine).begin() as conn:
         hits = conn.execute(UPSERT, {"key": key[:200], "window": start}).scalar_one()
     if hits > limit:
         raise RateLimited(start + window - moment, {"limit": key.split(":", 1)[0]})

@@ -18,8 +18,8 @@ from sqlmodel import Session, col, select
 
 from court.accounts.models import Account
 from court.audit import Actor, record_audit
-from court.db import utcnow
-from court.errors import Conflict, CourtError, NotFound
+from court.db import unlink_after_commit, utcnow
+from court.errors import Conflict, CourtError, KeepsChanges, NotFound
 from court.filing.errors import PageHashMismatch, PageRefused, TooManyPages
 from court.filing.models import Page, Upload
 from court.filing.services import draft_for_change, page_count
@@ -54,6 +54,12 @@ class UploadNotFound(NotFound):
     code = "upload_not_found"
     zh = "未找到该上传。"
     en = "No such upload."
+
+
+class UploadRestarted(KeepsChanges, Conflict):
+    code = "upload_restarted"
+    zh = "服务器上的已传内容丢失，请从头重新上传该页（偏移量已重置为 0）。"
+    en = "The bytes received so far were lost; upload the page again from offset 0."
 
 
 class UploadFinished(Conflict):
@@ -136,6 +142,11 @@ def append_chunk(
     if offset != upload.offset:
         raise OffsetMismatch({"offset": upload.offset})
     path = part_path(folder, upload)
+    if upload.offset and (not path.exists() or path.stat().st_size < upload.offset):
+        # The bytes the offset counts are gone: never pad with zeros; start the page again.
+        upload.offset = 0
+        session.add(upload)
+        raise UploadRestarted({"offset": 0})
     with open(path, "r+b" if path.exists() else "w+b") as fh:
         fh.truncate(upload.offset)
         fh.seek(upload.offset)
@@ -178,7 +189,10 @@ def complete_upload(
         os.close(fd)
         display, warnings = derive_page(path, display_tmp, limits=limits)
         display_ref = blobs.put_file(str(display_tmp), move=True)
-        original_ref = blobs.put_file(str(path), move=True)
+        # A copy, not a move: until this transaction commits, the upload (and its part file)
+        # is what the database knows; a crash here must leave both for the client to resume.
+        original_ref = blobs.put_file(str(path))
+        unlink_after_commit(session, path)
     except CourtError:
         path.unlink(missing_ok=True)
         session.delete(upload)

@@ -446,3 +446,50 @@ def test_prune_drops_abandoned_uploads_and_their_part_files(make_litigant, app: 
     assert "dropped 1 unfinished page uploads" in result.output
     assert len(_part_files(app)) == 1
     assert filing.offset(fresh) == 0
+
+
+def test_a_crash_while_a_page_completes_leaves_the_upload_resumable(
+    make_litigant, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by the crash harness: the finished part file was moved into the blob store
+    before the commit, so a crash in between left an upload whose bytes were gone, and the
+    resumed upload was padded with zeros (hash mismatch). Now the part file is copied and
+    removed only after the commit; and missing bytes restart the upload instead."""
+    from court.filing import uploads
+
+    litigant, filing, draft = _filed(make_litigant)
+    photo = document_photo()
+    location = filing.start_page(draft["id"], photo)
+    filing.send_bytes(location, photo[:100_000], 0)
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the server died here")
+
+    monkeypatch.setattr(uploads, "record_audit", crash)  # after the blob copy, before commit
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    failed = filing.send_bytes(location, photo[100_000:], 100_000)
+    assert failed.status == 500
+    monkeypatch.undo()
+    # Rolled back: the offset is where it was and its bytes are still there to resume.
+    assert filing.offset(location) == 100_000
+    done = filing.send_bytes(location, photo[100_000:], 100_000)
+    assert done.status == 204
+    pages = litigant.call("GET", f"/submissions/{draft['id']}")["pages"]
+    assert pages[0]["original_size"] == len(photo)
+    assert _part_files(app) == []
+
+
+def test_an_upload_whose_bytes_were_lost_restarts_from_zero(make_litigant, app: Flask) -> None:
+    litigant, filing, draft = _filed(make_litigant)
+    photo = document_photo()
+    location = filing.start_page(draft["id"], photo)
+    filing.send_bytes(location, photo[:100_000], 0)
+    for part in _part_files(app):
+        part.unlink()
+    lost = filing.send_bytes(location, photo[100_000:], 100_000)
+    assert lost.status == 409
+    assert lost.body["error"]["code"] == "upload_restarted"
+    assert filing.offset(location) == 0
+    assert filing.send_bytes(location, photo, 0).status == 204
+    pages = litigant.call("GET", f"/submissions/{draft['id']}")["pages"]
+    assert pages[0]["original_size"] == len(photo)
