@@ -37,10 +37,16 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
+#: Headers that belong to the answer, not to the moment: a replay carries them too.
+REPLAYED_HEADERS = ("Location", "Tus-Resumable", "Upload-Offset")
+
+
 def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
     if record.request_sha256 != fingerprint:
         raise IdempotencyKeyReused({"key": record.key})
     response = Response(record.response_body, status=record.status, mimetype="application/json")
+    for name, value in (record.response_headers or {}).items():
+        response.headers[name] = value
     response.headers["Idempotent-Replayed"] = "true"
     return response
 
@@ -107,6 +113,9 @@ def run_idempotent(
         return response
     record.status = response.status_code
     record.response_body = response.get_data(as_text=True)
+    record.response_headers = {
+        name: response.headers[name] for name in REPLAYED_HEADERS if name in response.headers
+    }
     json.loads(record.response_body)  # only JSON responses are stored
     session.add(record)
     session.flush()

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Text, UniqueConstraint
+from sqlalchemy import JSON, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from court.db import UTCDateTime
@@ -58,4 +58,6 @@ class IdempotencyRecord(SQLModel, table=True):
     request_sha256: str
     status: int
     response_body: str = Field(sa_type=Text)
+    #: The headers a replay must carry too (a tus creation's Location).
+    response_headers: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
     created_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)

@@ -76,3 +76,32 @@ def test_two_concurrent_requests_with_one_key_have_one_effect(
     assert sorted(status for status, _ in results) == [201] * 4
     assert len({payload["id"] for _, payload in results}) == 1
     assert session.exec(select(func.count()).select_from(Device)).one() == 1
+
+
+def test_a_replayed_page_upload_creation_still_says_where_to_upload(make_litigant) -> None:
+    """Found by the crash harness: a replayed tus creation had lost its Location header."""
+    from litigant_client import Filing
+    from tests.factories import document_photo
+
+    litigant = make_litigant()
+    filing = Filing(litigant)
+    draft = filing.open("complaint", details={"claims": ["归还借款"]})
+    photo = document_photo(width=300, height=400)
+    import base64
+    import hashlib
+
+    headers = {
+        "Authorization": f"Bearer {litigant.access_token}",
+        "Tus-Resumable": "1.0.0",
+        "Upload-Length": str(len(photo)),
+        "Upload-Metadata": "sha256 "
+        + base64.b64encode(hashlib.sha256(photo).hexdigest().encode()).decode(),
+        "Idempotency-Key": "page-1",
+    }
+    path = f"/api/v1/submissions/{draft['id']}/pages"
+    first = litigant.transport.send("POST", path, None, headers)
+    again = litigant.transport.send("POST", path, None, headers)
+    assert first.status == again.status == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.headers["Location"] == first.headers["Location"]
+    assert again.headers["Tus-Resumable"] == "1.0.0"
