@@ -25,6 +25,7 @@ from court.db import get_engine, unit_of_work
 from court.demo import DEMO_PASSWORD, DEMO_PHONE, seed_demo
 from court.instance import instance_secrets
 from court.mediation.models import Mediator
+from tests.conftest import PG_URL
 
 pytestmark = pytest.mark.slow
 SECONDS = float(os.environ.get("MICROCOURT_LOAD_SECONDS", "60"))
@@ -129,6 +130,9 @@ def _staff(port: int, username: str, stop: float, tally: Tally) -> None:
     conn.close()
 
 
+@pytest.mark.skipif(
+    bool(PG_URL), reason="the load runs the embedded-database server; once per CI run"
+)
 def test_mixed_load_through_the_production_server_has_no_server_errors() -> None:
     instance = str(temp_instance())
     tokens, mediator_id = _prepare(instance)
