@@ -53,6 +53,9 @@ def current_staff_session() -> StaffSession:
     return found
 
 
+STAFF_ROLE_NAMES = ("clerk", "judge", "mediator", "admin")
+
+
 def staff_required(*roles: str) -> Callable[[F], F]:
     """Send anonymous visitors to sign in; refuse staff of other roles with 403."""
 
@@ -65,6 +68,8 @@ def staff_required(*roles: str) -> Callable[[F], F]:
                 raise Forbidden({"required_roles": list(roles)})
             return view(*args, **kwargs)
 
+        # Read by the generated access matrix (tests/court/test_access_matrix.py).
+        wrapper.staff_roles = roles or STAFF_ROLE_NAMES  # type: ignore[attr-defined]
         return cast(F, wrapper)
 
     return decorate
