@@ -287,4 +287,14 @@ def remove_abandoned_uploads(session: Session, folder: Path, *, older_than: dt.t
         part_path(folder, upload).unlink(missing_ok=True)
         session.delete(upload)
     session.flush()
+    # A finished page's part file is removed after its commit; a crash in between leaves
+    # it behind, with its bytes safe in the blob store. Sweep those too.
+    if folder.is_dir():
+        finished = {
+            part_path(folder, u).name
+            for u in session.exec(select(Upload).where(col(Upload.completed_at).is_not(None)))
+        }
+        for leftover in folder.glob("*.part"):
+            if leftover.name in finished:
+                leftover.unlink(missing_ok=True)
     return len(stale)

@@ -493,3 +493,21 @@ def test_an_upload_whose_bytes_were_lost_restarts_from_zero(make_litigant, app: 
     assert filing.send_bytes(location, photo, 0).status == 204
     pages = litigant.call("GET", f"/submissions/{draft['id']}")["pages"]
     assert pages[0]["original_size"] == len(photo)
+
+
+def test_prune_sweeps_part_files_a_crash_left_after_a_page_was_committed(
+    make_litigant, app: Flask
+) -> None:
+    _, filing, draft = _filed(make_litigant)
+    photo = document_photo()
+    location = filing.start_page(draft["id"], photo)
+    assert filing.send_bytes(location, photo, 0).status == 204
+    folder = app.extensions["court.settings"].instance_path / "uploads"
+    leftover = folder / f"{location.rsplit('/', 1)[-1]}.part"
+    leftover.write_bytes(photo)  # as if the process died between the commit and the unlink
+    unrelated = folder / "someone-elses-unfinished.part"
+    unrelated.write_bytes(b"in progress")
+    result = app.test_cli_runner().invoke(args=["court", "prune"])
+    assert result.exit_code == 0, result.output
+    assert not leftover.exists()
+    assert unrelated.exists()  # not a finished upload's: left alone
