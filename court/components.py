@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from court.identity.interfaces import IdentityProvider
     from court.identity.protection import IdNumberProtector
     from court.mediation.deadlines import WorkingCalendar
+    from court.mediation.papers import Tools
     from court.settings import Settings
     from documents.blobs import FilesystemBlobStore
     from documents.sealing import SealingKey
@@ -143,3 +144,17 @@ def _media_node(app: Any) -> MediaNode:
 
 def recordings_dir() -> Path:
     return settings().instance_path / "recordings"
+
+
+def document_tools() -> Tools:
+    """What issuing, signing and sealing court documents needs, for the running app."""
+    from court.db import db
+    from court.mediation.papers import Tools
+
+    return Tools(
+        blobs=blobs(),
+        log=evidence_log(),
+        seal=sealing_key(db()),
+        timestamper=timestamper(),
+        base_url=settings().public_base_url,
+    )

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from pyhanko.sign.timestamps.api import TimeStamper
 from sqlmodel import Session
 
 from court.accounts.models import Account, Court
@@ -14,19 +11,8 @@ from court.eservice.models import ConsentGround
 from court.eservice.services import serve_document
 from court.hearing.models import PARTY_ROLES, ROLE_NAMES, Hearing, ParticipantRole
 from court.hearing.services import participants_of
+from court.mediation.papers import Tools
 from court.registry.services import issue_sealed
-from documents.blobs import FilesystemBlobStore
-from documents.sealing import SealingKey
-from signing.evidence.store import EvidenceLog
-
-
-@dataclass(frozen=True)
-class Tools:
-    blobs: FilesystemBlobStore
-    log: EvidenceLog
-    seal: SealingKey
-    timestamper: TimeStamper
-    base_url: str
 
 
 def serve_hearing_notices(

@@ -29,8 +29,7 @@ from court.hearing.models import (
 from court.hearing.transcript import current_transcript, issue_transcript
 from court.mediation import thread
 from court.mediation.deadlines import CHINA
-from court.mediation.papers import Tools
-from court.mediation.thread_api import stream_response
+from court.mediation.thread_api import attachment_response, stream_response
 from court.web.auth import current_principal, current_staff, load_staff, staff_required
 
 hearing_web = Blueprint("hearing_web", __name__, url_prefix="/staff/hearings")
@@ -114,13 +113,7 @@ def schedule() -> BaseResponse:
     services.decide(db(), actor, hearing)
     served = notices.serve_hearing_notices(
         db(),
-        notices.Tools(
-            blobs=components.blobs(),
-            log=components.evidence_log(),
-            seal=components.sealing_key(db()),
-            timestamper=components.timestamper(),
-            base_url=components.settings().public_base_url,
-        ),
+        components.document_tools(),
         actor,
         hearing,
         judge,
@@ -290,13 +283,7 @@ def transcript(hearing_id: str) -> BaseResponse:
 
     document = issue_transcript(
         db(),
-        Tools(
-            blobs=components.blobs(),
-            log=components.evidence_log(),
-            seal=components.sealing_key(db()),
-            timestamper=components.timestamper(),
-            base_url=components.settings().public_base_url,
-        ),
+        components.document_tools(),
         current_principal().actor(),
         current_staff(),
         hearing_id=hearing_id,
@@ -434,7 +421,4 @@ def room_events(hearing_id: str) -> Response:
 @staff_required("judge", "clerk")
 def room_attachment(hearing_id: str, attachment_id: str) -> Response:
     item = thread.attachment_in(db(), _room_channel(hearing_id), attachment_id)
-    with components.blobs().open(item.sha256) as fh:
-        return Response(
-            fh.read(), mimetype=item.media_type, headers={"Content-Disposition": "attachment"}
-        )
+    return attachment_response(item)

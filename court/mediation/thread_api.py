@@ -132,6 +132,17 @@ def stream_response(found: thread.Thread, after: int, me: str) -> Response:
     return response
 
 
+def attachment_response(attachment: Attachment) -> Response:
+    """An attachment as a download, never shown inline (phones and staff pages alike)."""
+    with components.blobs().open(attachment.sha256) as fh:
+        data = fh.read()
+    return Response(
+        data,
+        mimetype=attachment.media_type,
+        headers={"Content-Disposition": "attachment", "X-Content-Type-Options": "nosniff"},
+    )
+
+
 def _mediation(mediation_id: str) -> thread.Thread:
     return thread.mediation_thread_for_party(db(), current_account(), mediation_id)
 
@@ -174,14 +185,7 @@ def register_thread_routes(
 
     def read_attachment(attachment_id: str, **ids: str) -> Response:
         found = resolve(ids[param])
-        attachment = thread.attachment_in(db(), found, attachment_id)
-        with components.blobs().open(attachment.sha256) as fh:
-            data = fh.read()
-        return Response(
-            data,
-            mimetype=attachment.media_type,
-            headers={"Content-Disposition": "attachment", "X-Content-Type-Options": "nosniff"},
-        )
+        return attachment_response(thread.attachment_in(db(), found, attachment_id))
 
     def events(query: AfterQuery, **ids: str) -> Response:
         found = resolve(ids[param])

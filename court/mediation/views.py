@@ -28,7 +28,7 @@ from court.mediation.models import (
     MediatorType,
     TerminationGround,
 )
-from court.mediation.thread_api import stream_response
+from court.mediation.thread_api import attachment_response, stream_response
 from court.reference.models import CaseCause
 from court.registry import services as registry
 from court.registry.models import CourtDocument
@@ -117,16 +117,6 @@ STATE_NAMES = {
     "declined": "对方不同意调解",
 }
 DESK_ROLES = ("mediator", "clerk", "admin", "judge")
-
-
-def _tools() -> papers.Tools:
-    return papers.Tools(
-        blobs=components.blobs(),
-        log=components.evidence_log(),
-        seal=components.sealing_key(db()),
-        timestamper=components.timestamper(),
-        base_url=components.settings().public_base_url,
-    )
 
 
 def _visible(mediation_id: str, *, lock: bool = False) -> Mediation:
@@ -303,10 +293,7 @@ def attachment(mediation_id: str, attachment_id: str) -> Response:
     mediation = _visible(mediation_id)
     found = thread.Thread(mediation.id, None, "")
     item = thread.attachment_in(db(), found, attachment_id)
-    with components.blobs().open(item.sha256) as fh:
-        return Response(
-            fh.read(), mimetype=item.media_type, headers={"Content-Disposition": "attachment"}
-        )
+    return attachment_response(item)
 
 
 def _lines(name: str) -> list[str]:
@@ -329,7 +316,7 @@ def issue_paper(mediation_id: str, kind: str) -> BaseResponse:
         raise NotFound({"kind": kind})
     document = papers.issue_paper(
         db(),
-        _tools(),
+        components.document_tools(),
         current_principal().actor(),
         current_staff(),
         mediation_id=mediation_id,
@@ -464,7 +451,7 @@ def decide_confirmation(mediation_id: str) -> BaseResponse:
     confirm_password(session, components.settings(), staff, request.form.get("password", ""))
     papers.decide_confirmation(
         session,
-        _tools(),
+        components.document_tools(),
         current_principal().actor(),
         staff,
         mediation_id=mediation_id,
@@ -522,7 +509,4 @@ def consultation_events(appointment_id: str) -> Response:
 def consultation_attachment(appointment_id: str, attachment_id: str) -> Response:
     found = thread.consultation_thread(db(), current_staff(), appointment_id)
     item = thread.attachment_in(db(), found, attachment_id)
-    with components.blobs().open(item.sha256) as fh:
-        return Response(
-            fh.read(), mimetype=item.media_type, headers={"Content-Disposition": "attachment"}
-        )
+    return attachment_response(item)
