@@ -226,8 +226,12 @@ class RestoreCheck:
     log_size: int
 
 
-#: Columns that hold a blob's SHA-256.
+#: Columns that hold a blob's SHA-256 (some may be empty).
 BLOB_COLUMNS = (
+    ("page", "original_sha256"),
+    ("page", "display_sha256"),
+    ("submission", "packet_sha256"),
+    ("submission", "handwriting_sha256"),
     ("document_revision", "sha256"),
     ("served_document", "pdf_sha256"),
     ("wet_ink_scan", "sha256"),
@@ -252,6 +256,8 @@ def check_restored(
         referenced = 0
         for table, column in BLOB_COLUMNS:
             for (sha,) in session.execute(text(f"SELECT {column} FROM {table}")):  # noqa: S608
+                if not sha:
+                    continue
                 referenced += 1
                 path = instance / "blobs" / "sha256" / sha[:2] / sha[2:4] / sha
                 if not path.is_file():

@@ -421,11 +421,7 @@ def check_invariants(  # noqa: PLR0912 - one checklist, read top to bottom
         try:
             # 1. Every referenced blob exists and matches its hash.
             referenced = set()
-            for table, column in (
-                *BLOB_COLUMNS,
-                ("page", "original_sha256"),
-                ("page", "display_sha256"),
-            ):
+            for table, column in BLOB_COLUMNS:
                 from sqlalchemy import text
 
                 referenced |= {
