@@ -15,6 +15,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from court.migrations import append_only
+
 revision = "0011"
 down_revision = "0010"
 branch_labels = None
@@ -26,24 +28,14 @@ THREE = (
     " + CASE WHEN hearing_id IS NULL THEN 0 ELSE 1 END) = 1"
 )
 TWO = "(mediation_id IS NULL) <> (appointment_id IS NULL)"
-
-
-def _sqlite_triggers(create: bool) -> None:
-    for verb in ("UPDATE", "DELETE"):
-        name = f"thread_message_no_{verb.lower()}"
-        if create:
-            op.execute(
-                f"CREATE TRIGGER {name} BEFORE {verb} ON thread_message "
-                "BEGIN SELECT RAISE(ABORT, 'thread_message is append-only'); END"
-            )
-        else:
-            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+#: Rebuilt by batch mode on SQLite, which loses its triggers: dropped and made again.
+APPEND_ONLY = ("thread_message",)
 
 
 def _columns(check: str, add: bool) -> None:
     postgres = op.get_bind().dialect.name == "postgresql"
     if not postgres:
-        _sqlite_triggers(create=False)
+        append_only.drop(APPEND_ONLY)
     with op.batch_alter_table("thread_attachment", schema=None) as batch_op:
         if add:
             batch_op.add_column(
@@ -73,7 +65,7 @@ def _columns(check: str, add: bool) -> None:
             batch_op.drop_column("hearing_id")
         batch_op.create_check_constraint("ck_message_one_thread", sa.text(check))
     if not postgres:
-        _sqlite_triggers(create=True)
+        append_only.add(APPEND_ONLY)
 
 
 def upgrade() -> None:
