@@ -68,6 +68,13 @@ class Server:
     port: int
     #: The gunicorn master; its children are the workers.
     pid: int
+    #: Where the server writes its stderr (warnings and tracebacks).
+    log: Path
+
+    def log_tail(self, lines: int = 60) -> str:
+        """The end of the server's log: what a failing test shows beside its assertion."""
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
 
 
 @contextmanager
@@ -76,6 +83,9 @@ def gunicorn(
 ) -> Iterator[Server]:
     """Run gunicorn as `make run` does, on a free loopback port; stop it afterwards."""
     port = free_port()
+    log = Path(tempfile.mkdtemp(prefix="microcourt-gunicorn-")) / "server.log"
+    # A file, not a pipe: a pipe nobody reads fills up and stalls the server mid-request.
+    log_file = log.open("wb")
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -93,7 +103,7 @@ def gunicorn(
         ],
         env={**os.environ, **env},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log_file,
     )
     try:
         deadline = time.monotonic() + 60
@@ -103,11 +113,9 @@ def gunicorn(
                     break
             except OSError:
                 if proc.poll() is not None:
-                    raise RuntimeError(
-                        proc.stderr.read().decode() if proc.stderr else "gunicorn died"
-                    ) from None
+                    raise RuntimeError(log.read_text(errors="replace") or "gunicorn died") from None
                 time.sleep(0.1)
-        yield Server(port, proc.pid)
+        yield Server(port, proc.pid, log)
     finally:
         proc.terminate()
         try:
@@ -115,8 +123,7 @@ def gunicorn(
         except subprocess.TimeoutExpired:  # open live streams outlast the graceful stop
             proc.kill()
             proc.wait(timeout=30)
-        if proc.stderr is not None:
-            proc.stderr.close()
+        log_file.close()
 
 
 def load(

@@ -14,6 +14,8 @@ import time
 
 from sqlalchemy import BigInteger, create_engine, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.schema import CreateTable
 from sqlmodel import Field, SQLModel
 
 from court.errors import RateLimited
@@ -54,11 +56,33 @@ def counter_engine(engine: Engine) -> Engine:
             side = create_engine(
                 f"sqlite:///{path}", connect_args={"timeout": 30, "check_same_thread": False}
             )
-            with side.begin() as conn:
-                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-            SQLModel.metadata.tables["rate_counter"].create(side, checkfirst=True)
+            _prepare_side_database(side)
             _SIDE_ENGINES[path] = side
     return side
+
+
+def _prepare_side_database(side: Engine) -> None:
+    """Create the counters' table and switch the file to WAL, safely when every gunicorn
+    worker does it at once on its first limited request: the table is created with ``IF
+    NOT EXISTS`` (a check-then-create loses the race: "table already exists"), and the
+    journal-mode switch, which SQLite refuses with "database is locked" rather than wait
+    while another connection is in the file, is retried until it holds."""
+    with side.begin() as conn:
+        conn.execute(CreateTable(SQLModel.metadata.tables["rate_counter"], if_not_exists=True))
+    for attempt in range(_WAL_ATTEMPTS):
+        try:
+            with side.begin() as conn:
+                mode = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+                if mode == "wal":
+                    return
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        except OperationalError:
+            if attempt == _WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))
+
+
+_WAL_ATTEMPTS = 50
 
 
 def hit(engine: Engine, key: str, *, limit: int, window: int, now: float | None = None) -> None:

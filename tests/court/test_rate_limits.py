@@ -3,6 +3,12 @@ a 429 in the JSON error shape with Retry-After, shared by every worker (database
 
 from __future__ import annotations
 
+import multiprocessing
+import sqlite3
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Barrier
+from pathlib import Path
+
 import pytest
 from flask import Flask
 from sqlmodel import Session
@@ -11,6 +17,7 @@ from court.db import get_engine
 from court.errors import RateLimited
 from court.ratelimit import hit
 from tests import factories
+from tests.conftest import PG_URL
 
 
 def test_staff_sign_in_is_limited_per_address(app: Flask, session: Session) -> None:
@@ -74,3 +81,40 @@ def test_counters_reset_with_the_window(app: Flask) -> None:
         hit(engine, "test:x", limit=3, window=60, now=1_000_030)
     assert refused.value.headers["Retry-After"] == "50"
     hit(engine, "test:x", limit=3, window=60, now=1_000_080)  # next window
+
+
+def _first_hit(path: str, barrier: Barrier, results: Queue[str]) -> None:
+    """One gunicorn worker's first limited request on a fresh instance."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(f"sqlite:///{path}")
+    barrier.wait()
+    try:
+        hit(engine, "sign_in:127.0.0.1", limit=1000, window=60)
+        results.put("ok")
+    except Exception as exc:  # noqa: BLE001 - the test reports whatever a worker met
+        results.put(repr(exc))
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="the side database exists only beside SQLite")
+def test_workers_creating_the_counter_database_at_once_all_succeed(tmp_path: Path) -> None:
+    """Regression: under load the first staff sign-ins, landing on both workers at once,
+    met "table rate_counter already exists" or "database is locked" → 500."""
+    spawn = multiprocessing.get_context("spawn")
+    for round_ in range(3):
+        path = str(tmp_path / f"court-{round_}.sqlite3")
+        barrier = spawn.Barrier(4)
+        results = spawn.Queue()
+        workers = [
+            spawn.Process(target=_first_hit, args=(path, barrier, results)) for _ in range(4)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(60)
+        assert [results.get(timeout=5) for _ in workers] == ["ok"] * 4
+        # Every hit was counted, in one shared counter.
+        side = sqlite3.connect(f"{path}.ratelimit")
+        assert side.execute("SELECT hits FROM rate_counter").fetchall() == [(4,)]
+        assert side.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        side.close()

@@ -101,6 +101,7 @@ def _phone(port: int, token: str, mediator_id: str, stop: float, tally: Tally, s
 
 def _staff(port: int, username: str, stop: float, tally: Tally) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    started = time.perf_counter()
     conn.request("GET", "/staff/sign-in")
     page = conn.getresponse()
     html = page.read().decode()
@@ -116,7 +117,9 @@ def _staff(port: int, username: str, stop: float, tally: Tally) -> None:
     )
     signed = conn.getresponse()
     signed.read()
-    assert signed.status == 302, signed.status
+    tally.add(started, signed.status, "POST /staff/sign-in")
+    if signed.status != 302:  # a failed sign-in is counted above; the desk is out of reach
+        return
     cookie = signed.getheader("Set-Cookie", "").split(";", 1)[0] or cookie
     pages = PAGES[username]
     rng = random.Random(username)  # noqa: S311 - a workload mix, not a secret
@@ -154,11 +157,12 @@ def test_mixed_load_through_the_production_server_has_no_server_errors() -> None
         for thread in threads:
             thread.join(SECONDS + 60)
         elapsed = time.monotonic() - began
+        server_log = server.log_tail()
     cuts = statistics.quantiles(tally.latencies, n=100)
     print(
         f"\nload: {len(tally.latencies)} requests in {elapsed:.0f} s = "
         f"{len(tally.latencies) / elapsed:.0f} req/s, p50 {cuts[49] * 1000:.1f} ms, "
         f"p99 {cuts[98] * 1000:.1f} ms, statuses {dict(sorted(tally.statuses.items()))}"
     )
-    assert not tally.errors, tally.errors[:20]
+    assert not tally.errors, f"{tally.errors[:20]}\n--- server log ---\n{server_log}"
     assert tally.statuses.get(200, 0) + tally.statuses.get(201, 0) > 0.95 * len(tally.latencies)
