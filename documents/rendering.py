@@ -216,7 +216,7 @@ def _html_to_document(html: str, expected: list[str]) -> RenderedDocument:
             string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=_fetcher(refused)
         )
         document = source.render()
-        pdf: bytes = document.write_pdf()
+        pdf: bytes = document.write_pdf(finisher=_compact_glyph_widths)
     except FatalURLFetchingError as exc:
         cause = exc.__cause__
         raise cause if isinstance(cause, RenderRefused) else RenderRefused(str(exc)) from exc
@@ -228,6 +228,51 @@ def _html_to_document(html: str, expected: list[str]) -> RenderedDocument:
     if skipped.messages:
         raise RenderError(f"part of the document could not be drawn: {skipped.messages[0]}")
     return RenderedDocument(pdf, _field_boxes(document, expected), len(document.pages))
+
+
+#: ISO 32000-1 §9.7.4.3: a CIDFont without /DW gives every glyph not in /W this width.
+_DEFAULT_CID_WIDTH = 1000
+
+
+def _compact_glyph_widths(document: Any, pdf: Any) -> None:
+    """Leave out of each CIDFont's /W the glyphs whose width is the default (1000).
+
+    WeasyPrint lists every glyph of a subset, and a CJK font's glyphs are nearly all
+    1000 wide: the /W arrays were most of a document's objects by count. Signature
+    verification walks every object of every signed revision (pyHanko's difference
+    analysis), once per signature, so they were paid for many times over. The glyphs
+    keep their widths: leaving a default-width glyph out of /W is what /DW is for.
+    """
+    import pydyf
+
+    for candidate in pdf.objects:
+        if not isinstance(candidate, pydyf.Dictionary):
+            continue
+        if candidate.get("Subtype") not in ("/CIDFontType0", "/CIDFontType2"):
+            continue
+        if "DW" in candidate or "W" not in candidate:
+            continue
+        widths = _read_widths(candidate["W"])
+        compact = pydyf.Array()
+        previous = None
+        for cid in sorted(widths):
+            if widths[cid] == _DEFAULT_CID_WIDTH:
+                continue
+            if previous is None or cid != previous + 1:
+                run = pydyf.Array()
+                compact.extend([cid, run])
+            run.append(widths[cid])
+            previous = cid
+        candidate["W"] = compact
+
+
+def _read_widths(array: list[Any]) -> dict[int, Any]:
+    """Read a /W array of the ``first [w1 w2 …]`` form WeasyPrint writes."""
+    widths: dict[int, Any] = {}
+    for first, run in zip(array[::2], array[1::2], strict=True):
+        for offset, width in enumerate(run):
+            widths[int(first) + offset] = width
+    return widths
 
 
 def _render_in_worker(template: str, context: dict[str, Any]) -> RenderedDocument:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from asn1crypto import crl as asn1_crl
@@ -23,6 +23,8 @@ class _Context:
     dss: DocumentSecurityStore | None
     now: datetime | None
     roles: dict[str, str]
+    #: The default context, built once per verification (see ``validation_context``).
+    _shared: dict[str, ValidationContext] = field(default_factory=dict, compare=False, repr=False)
 
     def validation_context(
         self,
@@ -31,8 +33,32 @@ class _Context:
         retroactive: bool = False,
         revocation_mode: str = "require",
     ) -> ValidationContext:
-        """Build a fresh offline context; with a DSS, its certificates and revocation data
-        join the caller's (PAdES B-LT validation uses what the document carries)."""
+        """Return an offline context; with a DSS, its certificates and revocation data join
+        the caller's (PAdES B-LT validation uses what the document carries).
+
+        Every signature and time stamp of one document is first judged at the same time
+        with the same data, so that context is built once and shared (its parsed DSS,
+        certificate registry and checked CRLs serve them all, as in pyHanko's own
+        validator); a re-validation at another time or in another revocation mode gets a
+        context of its own, which the caller releases (``is_shared`` tells them apart).
+        """
+        default = moment is None and not retroactive and revocation_mode == "require"
+        if default and "default" in self._shared:
+            return self._shared["default"]
+        built = self._build(moment, retroactive, revocation_mode)
+        if default:
+            self._shared["default"] = built
+        return built
+
+    def is_shared(self, validation_context: ValidationContext) -> bool:
+        return self._shared.get("default") is validation_context
+
+    def shared_contexts(self) -> list[ValidationContext]:
+        return list(self._shared.values())
+
+    def _build(
+        self, moment: datetime | None, retroactive: bool, revocation_mode: str
+    ) -> ValidationContext:
         moment = moment or self.now
         if self.dss is not None:
             return self.dss.as_validation_context(

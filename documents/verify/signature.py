@@ -145,11 +145,17 @@ async def _validate(
     try:
         return await async_validate_pdf_signature(signature, validation_context)
     finally:
-        await _release(validation_context)
+        await _release(validation_context, context)
 
 
-async def _release(validation_context: ValidationContext) -> None:
-    """Release what the context holds (no-op offline, but the API asks for it)."""
+async def _release(validation_context: ValidationContext, context: _Context) -> None:
+    """Release what a context of its own holds (no-op offline, but the API asks for it);
+    the shared one is released when the whole verification ends."""
+    if not context.is_shared(validation_context):
+        await release(validation_context)
+
+
+async def release(validation_context: ValidationContext) -> None:
     await validation_context.aclose()  # type: ignore[no-untyped-call]
 
 
@@ -418,7 +424,7 @@ async def _check_document_timestamp(
         except _MALFORMED as exc:
             findings.add(FAILED, "FORMAT_FAILURE", "malformed_timestamp", str(exc))
         finally:
-            await _release(validation_context)
+            await _release(validation_context, context)
     indication, sub_indication, reasons = findings.verdict()
     return DocumentTimestampReport(
         item.field_name, None, "followed_by_disallowed_changes", None, item.revision,

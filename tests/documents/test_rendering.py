@@ -686,3 +686,55 @@ def test_the_shipped_seal_image_is_in_the_assets() -> None:
     check_url(SEAL_IMAGE.as_uri())
     with Image.open(SEAL_IMAGE) as seal:
         assert seal.mode == "RGBA"
+
+
+# --- Compact glyph widths -----------------------------------------------------------------
+
+
+def _cid_widths(pdf: bytes) -> list[list[Any]]:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader = PdfFileReader(io.BytesIO(pdf))
+    found = []
+    for ref in reader.xrefs.explicit_refs_in_revision(0):
+        obj = reader.get_object(ref)
+        if isinstance(obj, dict) and obj.get("/Subtype") == "/CIDFontType2":
+            found.append(list(obj["/W"]))
+    return found
+
+
+def test_default_width_glyphs_leave_the_font_widths_and_the_pages_look_the_same(
+    tmp_path: Path,
+) -> None:
+    """The /W arrays lose every glyph of the default width 1000 (most CJK glyphs): fewer
+    objects for verification to walk. Poppler draws the pages exactly as before."""
+    import weasyprint
+
+    from documents.rendering import _fetcher, render_html
+
+    context, _, _ = TEMPLATES["mediation_agreement.html"]
+    html = render_html("mediation_agreement.html", context)
+    plain = (
+        weasyprint.HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=_fetcher([]))
+        .render()
+        .write_pdf()
+    )
+    compact = _html_to_document(html, []).pdf
+    before, after = _cid_widths(plain), _cid_widths(compact)
+    assert len(before) == len(after) >= 1
+    flat_before = [w for array in before for run in array[1::2] for w in run]
+    flat_after = [w for array in after for run in array[1::2] for w in run]
+    assert 1000 in flat_before
+    assert 1000 not in flat_after
+    assert sum(map(len, after)) < sum(map(len, before)) / 3
+    pages = []
+    for name, pdf in (("plain", plain), ("compact", compact)):
+        source = tmp_path / f"{name}.pdf"
+        source.write_bytes(pdf)
+        subprocess.run(
+            ["pdftoppm", "-r", "100", "-gray", str(source), str(tmp_path / name)], check=True
+        )
+        pages.append(sorted(tmp_path.glob(f"{name}-*.pgm")))
+    assert len(pages[0]) == len(pages[1]) >= 1
+    for drawn_before, drawn_after in zip(*pages, strict=True):
+        assert drawn_before.read_bytes() == drawn_after.read_bytes()
