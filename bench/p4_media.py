@@ -151,6 +151,5 @@ def run() -> None:
         f"    largest hearing where every viewer received >= {HOLDS * FPS:.0f} fps: "
         f"{largest or 'none'}; where the server forwarded >= {HOLDS * FPS:.0f} fps to every "
         f"slot: {largest_forwarded or 'none'} (goal 8). The participants run on the same 2 "
-        "cores (niced); past 6 their own receive loops fall behind (UDP receive-buffer drops "
-        "in the client processes), not the server."
+        "cores (niced), so what they receive also depends on their own share of the CPU."
     )

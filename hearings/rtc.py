@@ -6,7 +6,9 @@ forwarding needs (aiortc 1.16; each checks it is applied once).
    ``aiortc.rtcrtpreceiver``. We put a decoder there that does not decode: it wraps the
    frame as an ``av.Packet``. A remote track then yields packets, and a track that yields
    packets is sent by ``RTCRtpSender`` through the encoder's ``pack()`` — RTP packetisation
-   only. So media is forwarded without being decoded or encoded again.
+   only. So media is forwarded without being decoded or encoded again. With nothing to
+   decode, the per-receiver decoder thread is skipped too: the frame is wrapped on the
+   event loop where it completes (see ``_InlineFrames``).
 2. **RTX routing.** aiortc registers a receiver's media SSRC with the transport's RTP
    router but not its retransmission (RTX) SSRC; with several incoming video tracks on
    one bundled transport, retransmissions are then dropped. We register both.
@@ -80,6 +82,37 @@ class _PacketDecoder:
         return [packet]
 
 
+class _InlineFrames:
+    """Stands where aiortc's receiver keeps the queue to its decoder thread.
+
+    aiortc gives every receiver a decoder thread: each complete frame goes through a
+    ``queue.Queue`` to the thread and back to the event loop. With nothing to decode, that
+    round trip per frame was the costliest thing a receiving process did (two thread
+    hand-overs and a fight for the GIL, 14 threads per participant at 8). Here the frame is
+    wrapped where it completes, on the event loop, and queued on the track directly.
+    """
+
+    def __init__(self, receiver: Any) -> None:
+        self._receiver = receiver
+        self._decoders: dict[str, _PacketDecoder] = {}
+
+    def put(self, task: tuple[Any, Any] | None) -> None:
+        queue = self._receiver._track._queue
+        if task is None:  # the receiver stops: the track ends
+            queue.put_nowait(None)
+            return
+        codec, encoded_frame = task
+        decoder = self._decoders.get(codec.name)
+        if decoder is None:
+            decoder = self._decoders[codec.name] = _PacketDecoder(codec)
+        for packet in decoder.decode(encoded_frame):
+            queue.put_nowait(packet)
+
+
+def _no_decoder_thread(*args: Any) -> None:
+    """The decoder thread's body when frames are handled inline: nothing to do."""
+
+
 def forward_encoded_media() -> None:
     """Make this process's receivers yield encoded packets (see the module text)."""
     import aiortc.rtcrtpreceiver as receiver
@@ -94,6 +127,16 @@ def forward_encoded_media() -> None:
 
     setattr(get_decoder, _APPLIED, True)
     found.get_decoder = get_decoder
+    # Frames are wrapped inline on the event loop; the decoder thread aiortc starts for
+    # each receiver finds nothing to do and ends at once.
+    original_init = found.RTCRtpReceiver.__init__
+
+    def init(self: Any, kind: str, transport: Any) -> None:
+        original_init(self, kind, transport)
+        self._RTCRtpReceiver__decoder_queue = _InlineFrames(self)
+
+    found.RTCRtpReceiver.__init__ = init
+    found.decoder_worker = _no_decoder_thread
 
 
 def route_retransmissions() -> None:

@@ -5,6 +5,7 @@ PyAV with the right tracks and duration."""
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -99,6 +100,9 @@ def test_two_parties_self_test_join_are_admitted_see_each_other_and_are_recorded
             assert max(_video_rates(report)) >= 20, report
             audio = [r for r in report["received"] if r["kind"] == "audio"]
             assert max(r["rate"] for r in audio) >= 30, report  # 50 Opus packets/s sent
+            # The media node (a thread of this process here) forwards without decoding,
+            # and without aiortc's decoder thread per incoming track either.
+            assert not [t for t in threading.enumerate() if t.name.endswith("-decoder")]
             room = (court.alice if name == "alice" else court.bob).call(
                 "GET", f"/hearings/{hearing_id}/room"
             )
