@@ -18,6 +18,8 @@ from typing import Any
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
+from hearings.synthetic import AUDIO_RATE, AUDIO_SAMPLES, Paced
+
 FPS = 30
 LOOP_FRAMES = 60
 
@@ -38,7 +40,7 @@ def encode_loop(seed: int) -> list[bytes]:
     frames: list[bytes] = []
     try:
         for index in range(LOOP_FRAMES):
-            picture._start = time.monotonic() - index / FPS  # no waiting while encoding
+            picture.start = time.monotonic() - index / FPS  # no waiting while encoding
             frame = loop.run_until_complete(picture.recv())
             frame.pts = index
             frame.time_base = codec.time_base
@@ -58,8 +60,6 @@ def encode_tone_loop(hertz: float) -> list[bytes]:
     """Opus-encode one second of a tone (a whole number of cycles, so it loops cleanly)."""
     import math
     import struct
-
-    from hearings.synthetic import AUDIO_RATE, AUDIO_SAMPLES
 
     codec = av.CodecContext.create("libopus", "w")
     codec.sample_rate = AUDIO_RATE
@@ -84,60 +84,43 @@ def encode_tone_loop(hertz: float) -> list[bytes]:
     return packets
 
 
-class LoopedAudio(MediaStreamTrack):
+class LoopedAudio(Paced):
     """The pre-encoded tone in 20 ms packets, in real time, as a phone's encoder sends them."""
 
     kind = "audio"
+    period = AUDIO_SAMPLES / AUDIO_RATE
 
     def __init__(self, packets: list[bytes]) -> None:
         super().__init__()
         self.packets = packets
-        self.sent = 0
-        self.start = 0.0
 
     async def recv(self) -> Any:
-        from hearings.synthetic import AUDIO_RATE, AUDIO_SAMPLES
-
-        if self.readyState != "live":
-            raise MediaStreamError
-        if self.sent == 0:
-            self.start = time.monotonic()
-        else:
-            due = self.start + self.sent * AUDIO_SAMPLES / AUDIO_RATE
-            await asyncio.sleep(max(0.0, due - time.monotonic()))
-        packet = av.Packet(self.packets[self.sent % len(self.packets)])
-        packet.pts = self.sent * AUDIO_SAMPLES
+        index = await self.next_turn()
+        packet = av.Packet(self.packets[index % len(self.packets)])
+        packet.pts = index * AUDIO_SAMPLES
         packet.time_base = fractions.Fraction(1, AUDIO_RATE)
-        self.sent += 1
         return packet
 
 
-class LoopedVideo(MediaStreamTrack):
+class LoopedVideo(Paced):
     kind = "video"
+    period = 1 / FPS
 
     def __init__(self, frames: list[bytes]) -> None:
         super().__init__()
         self.frames = frames
         self.position = 0
-        self.sent = 0
-        self.start = 0.0
 
     def restart(self) -> None:
         self.position = 0
 
     async def recv(self) -> Any:
-        if self.readyState != "live":
-            raise MediaStreamError
-        if self.sent == 0:
-            self.start = time.monotonic()
-        else:
-            await asyncio.sleep(max(0.0, self.start + self.sent / FPS - time.monotonic()))
+        index = await self.next_turn()
         packet = av.Packet(self.frames[self.position])
-        packet.pts = self.sent * (90000 // FPS)
+        packet.pts = index * (90000 // FPS)
         packet.time_base = fractions.Fraction(1, 90000)
         packet.is_keyframe = self.position == 0
         self.position = (self.position + 1) % len(self.frames)
-        self.sent += 1
         return packet
 
 

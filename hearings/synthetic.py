@@ -26,7 +26,29 @@ AUDIO_RATE = 48000
 AUDIO_SAMPLES = 960  # 20 ms
 
 
-class MovingPicture(MediaStreamTrack):
+class Paced(MediaStreamTrack):
+    """A live track whose n-th item is due ``n × period`` after its first, like a device's."""
+
+    period = 1 / FPS
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent = 0
+        self.start = 0.0
+
+    async def next_turn(self) -> int:
+        """Wait until the next item is due; return its number (0, 1, 2, …)."""
+        if self.readyState != "live":
+            raise MediaStreamError
+        if self.sent == 0:
+            self.start = time.monotonic()
+        else:
+            await asyncio.sleep(max(0.0, self.start + self.sent * self.period - time.monotonic()))
+        self.sent += 1
+        return self.sent - 1
+
+
+class MovingPicture(Paced):
     """A textured picture that pans every frame (so that each frame costs real bits)."""
 
     kind = "video"
@@ -44,20 +66,12 @@ class MovingPicture(MediaStreamTrack):
             state = (1103515245 * state + 12345) % 2**31
             row.extend(bytes([40 + (state >> 16) % 160]) * 8)
         self._row = bytes(row[:span]) * 2
-        self._index = -1
-        self._start = 0.0
 
     async def recv(self) -> Any:
-        if self.readyState != "live":
-            raise MediaStreamError
-        self._index += 1
-        if self._index == 0:
-            self._start = time.monotonic()
-        else:
-            await asyncio.sleep(max(0.0, self._start + self._index / FPS - time.monotonic()))
+        index = await self.next_turn()
         frame = av.VideoFrame(self.width, self.height, "yuv420p")
         y_plane, u_plane, v_plane = frame.planes
-        shift = self._index * 6
+        shift = index * 6
         stride = y_plane.line_size
         pad = bytes(stride - self.width)
         y_plane.update(
@@ -66,41 +80,34 @@ class MovingPicture(MediaStreamTrack):
                 for r in range(self.height)
             )
         )
-        u_plane.update(bytes([96 + self._index % 64]) * u_plane.buffer_size)
+        u_plane.update(bytes([96 + index % 64]) * u_plane.buffer_size)
         v_plane.update(bytes([160]) * v_plane.buffer_size)
-        frame.pts = self._index * (90000 // FPS)
+        frame.pts = index * (90000 // FPS)
         frame.time_base = VIDEO_CLOCK
         return frame
 
 
-class Tone(MediaStreamTrack):
+class Tone(Paced):
     """A 440 Hz tone in 20 ms frames, as a microphone would send."""
 
     kind = "audio"
+    period = AUDIO_SAMPLES / AUDIO_RATE
 
     def __init__(self, hertz: float = 440.0) -> None:
         super().__init__()
         self.hertz = hertz
-        self._sent = 0
-        self._start = 0.0
 
     async def recv(self) -> Any:
-        if self.readyState != "live":
-            raise MediaStreamError
-        if self._sent == 0:
-            self._start = time.monotonic()
-        else:
-            await asyncio.sleep(max(0.0, self._start + self._sent / AUDIO_RATE - time.monotonic()))
+        offset = await self.next_turn() * AUDIO_SAMPLES
         samples = [
-            int(6000 * math.sin(2 * math.pi * self.hertz * (self._sent + i) / AUDIO_RATE))
+            int(6000 * math.sin(2 * math.pi * self.hertz * (offset + i) / AUDIO_RATE))
             for i in range(AUDIO_SAMPLES)
         ]
         frame = av.AudioFrame(format="s16", layout="mono", samples=AUDIO_SAMPLES)
         frame.planes[0].update(struct.pack(f"<{AUDIO_SAMPLES}h", *samples))
-        frame.pts = self._sent
+        frame.pts = offset
         frame.sample_rate = AUDIO_RATE
         frame.time_base = fractions.Fraction(1, AUDIO_RATE)
-        self._sent += AUDIO_SAMPLES
         return frame
 
 
