@@ -629,9 +629,33 @@ def move(
                 _attendance(session, hearing, participant, "leave", note="闭庭")
                 participant.presence = "left"
                 session.add(participant)
+            elif to == HearingState.CLOSED and _never_joined_online(participant):
+                # R20: someone due online never came. Whether that was for a good reason
+                # is for the court to find; until then the absence waits, unclassified.
+                _attendance(session, hearing, participant, "absent", note=NO_SHOW_NOTE)
     session.add(hearing)
     record_audit(session, actor, f"hearing.{to.value}", "hearing", hearing.id, {"reason": reason})
     return hearing
+
+
+#: The note on an absence the system records at close (R20); the court classifies it.
+NO_SHOW_NOTE = "应在线参加庭审，闭庭时仍未上线；是否有正当理由待认定"
+
+
+def _never_joined_online(participant: Participant) -> bool:
+    return (
+        participant.online and participant.role not in COURT_ROLES and participant.joined_at is None
+    )
+
+
+def unclassified_absences(session: Session, hearing_id: str) -> list[Participant]:
+    """Participants whose latest absence has no reason class yet (R20): the clerk's list."""
+    latest: dict[str, AttendanceEvent] = {}
+    for event in attendance_of(session, hearing_id):
+        if event.kind in ("absent", "walked_out"):
+            latest[event.participant_id] = event
+    waiting = {pid for pid, event in latest.items() if event.reason is None}
+    return [p for p in participants_of(session, hearing_id) if p.id in waiting]
 
 
 def switch_offline(

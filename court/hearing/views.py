@@ -158,6 +158,7 @@ def detail(hearing_id: str) -> str:
         findings=services.latest_findings(session, hearing.id),
         questions=[(q.value, QUESTION_TEXT[q]) for q in JudgeQuestion],
         attendance=services.attendance_of(session, hearing.id),
+        unclassified=services.unclassified_absences(session, hearing.id),
         absence_names={r.value: n for r, n in ABSENCE_NAMES.items()},
         excused={r.value for r in EXCUSED},
         role_names={r.value: n for r, n in ROLE_NAMES.items()},

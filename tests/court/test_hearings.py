@@ -197,6 +197,24 @@ def test_findings_need_reasons_and_an_exclusion_found_mid_way_goes_offline(court
     assert hearing["state"] == "in_session"  # the hearing goes on; what was done stays valid
 
 
+def _join(court: Court, party: LitigantClient, hearing_id: str) -> tuple[str, str]:
+    """Join the hearing as the media API does (without the media): participant id, presence."""
+    from court.db import get_engine, unit_of_work
+    from court.hearing import services
+
+    with court.app.app_context(), unit_of_work(get_engine(court.app)) as s:
+        account = s.get(services.Account, party.call("GET", "/me")["id"])
+        assert account is not None
+        _, participant = services.join(
+            s,
+            court.app.extensions["court.settings"],
+            services.Actor.system("t"),
+            account,
+            hearing_id=hearing_id,
+        )
+        return participant.id, participant.presence
+
+
 def test_joining_needs_a_booking_online_mode_and_a_fresh_re_verification(
     court: Court, make_litigant: Any
 ) -> None:
@@ -209,19 +227,7 @@ def test_joining_needs_a_booking_online_mode_and_a_fresh_re_verification(
     court.consent(court.alice, hearing_id)
 
     def join(party: LitigantClient) -> tuple[str, str]:
-        from court.db import get_engine, unit_of_work
-
-        with court.app.app_context(), unit_of_work(get_engine(court.app)) as s:
-            account = s.get(services.Account, party.call("GET", "/me")["id"])
-            assert account is not None
-            _, participant = services.join(
-                s,
-                court.app.extensions["court.settings"],
-                services.Actor.system("t"),
-                account,
-                hearing_id=hearing_id,
-            )
-            return participant.id, participant.presence
+        return _join(court, party, hearing_id)
 
     with pytest.raises(services.NotOnline):
         join(court.bob)  # did not consent: attends in the courtroom
@@ -276,6 +282,58 @@ def test_an_absence_is_recorded_with_its_reason_class(court: Court) -> None:
         court.form(page, f"{page}/absence", participant_id=bob["id"], reason="sleepy").status_code
         == 422
     )
+
+
+def test_at_close_whoever_was_due_online_and_never_came_is_absent_pending_a_reason(
+    court: Court, session: Session
+) -> None:
+    """R20: the system records the no-show; the court classifies it afterwards."""
+    from court.hearing.models import AttendanceEvent
+
+    hearing_id = court.schedule()
+    court.findings(hearing_id, FAVOURABLE)
+    for party in (court.alice, court.bob):
+        court.self_test_passed(party, hearing_id)
+        court.consent(party, hearing_id)
+    court.alice.reverify("hearing")
+    _join(court, court.alice, hearing_id)  # Alice comes; Bob, due online too, never does
+    page = f"/staff/hearings/{hearing_id}"
+    court.form(page, f"{page}/state/open")
+    assert court.form(page, f"{page}/state/close").status_code == 302
+
+    participants = court.alice.call("GET", f"/hearings/{hearing_id}")["participants"]
+    bob = next(p for p in participants if p["name"] == "孙大伟")
+    session.rollback()
+    absences = session.exec(
+        select(AttendanceEvent).where(
+            AttendanceEvent.hearing_id == hearing_id, AttendanceEvent.kind == "absent"
+        )
+    ).all()
+    assert [(a.participant_id, a.reason, a.excused) for a in absences] == [(bob["id"], None, None)]
+    html = court.judge.get(page).get_data(as_text=True)
+    assert "未参加：原因待认定" in html
+    assert "待认定缺席原因：孙大伟" in html
+    # The clerk finds it was the network: excused, and nothing waits any more.
+    court.form(page, f"{page}/absence", participant_id=bob["id"], reason="network_failure")
+    html = court.judge.get(page).get_data(as_text=True)
+    assert "网络故障（正当理由）" in html
+    assert "待认定缺席原因" not in html
+
+
+def test_a_cancelled_hearing_records_no_absences(court: Court, session: Session) -> None:
+    from court.hearing.models import AttendanceEvent
+
+    hearing_id = court.schedule()
+    court.findings(hearing_id, FAVOURABLE)
+    for party in (court.alice, court.bob):
+        court.self_test_passed(party, hearing_id)
+        court.consent(party, hearing_id)
+    page = f"/staff/hearings/{hearing_id}"
+    assert court.form(page, f"{page}/state/cancel").status_code == 302
+    session.rollback()
+    assert not session.exec(
+        select(AttendanceEvent).where(AttendanceEvent.hearing_id == hearing_id)
+    ).all()
 
 
 def test_consent_statement_is_canonical_json_the_phone_can_sign(court: Court) -> None:
