@@ -105,6 +105,13 @@ class Court:
             },
         )
 
+    def video_ready(self, hearing_id: str) -> None:
+        """Favourable findings, and both parties tested and consenting: a video hearing."""
+        self.findings(hearing_id, FAVOURABLE)
+        for party in (self.alice, self.bob):
+            self.self_test_passed(party, hearing_id)
+            self.consent(party, hearing_id)
+
     def self_test_passed(self, party: LitigantClient, hearing_id: str) -> None:
         """What the media layer records after a passed device test."""
         self.session.rollback()

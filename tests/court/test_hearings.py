@@ -127,10 +127,7 @@ def test_one_party_withdrawing_makes_it_hybrid_and_late_withdrawal_is_refused(
     court: Court, session: Session
 ) -> None:
     hearing_id = court.schedule()
-    court.findings(hearing_id, FAVOURABLE)
-    for party in (court.alice, court.bob):
-        court.self_test_passed(party, hearing_id)
-        court.consent(party, hearing_id)
+    court.video_ready(hearing_id)
     court.bob.call("POST", f"/hearings/{hearing_id}/consent/withdrawal")
     hearing = court.alice.call("GET", f"/hearings/{hearing_id}")
     assert hearing["mode"] == "hybrid"
@@ -183,10 +180,7 @@ def test_findings_need_reasons_and_an_exclusion_found_mid_way_goes_offline(court
     hearing_id = court.schedule()
     reply = court.findings(hearing_id, {"facts_clear": ("yes", "")})
     assert reply.status_code == 422
-    court.findings(hearing_id, FAVOURABLE)
-    for party in (court.alice, court.bob):
-        court.self_test_passed(party, hearing_id)
-        court.consent(party, hearing_id)
+    court.video_ready(hearing_id)
     page = f"/staff/hearings/{hearing_id}"
     assert court.form(page, f"{page}/state/open").status_code == 302
     assert court.alice.call("GET", f"/hearings/{hearing_id}")["mode"] == "video"
@@ -291,10 +285,7 @@ def test_at_close_whoever_was_due_online_and_never_came_is_absent_pending_a_reas
     from court.hearing.models import AttendanceEvent
 
     hearing_id = court.schedule()
-    court.findings(hearing_id, FAVOURABLE)
-    for party in (court.alice, court.bob):
-        court.self_test_passed(party, hearing_id)
-        court.consent(party, hearing_id)
+    court.video_ready(hearing_id)
     court.alice.reverify("hearing")
     _join(court, court.alice, hearing_id)  # Alice comes; Bob, due online too, never does
     page = f"/staff/hearings/{hearing_id}"
@@ -324,10 +315,7 @@ def test_a_cancelled_hearing_records_no_absences(court: Court, session: Session)
     from court.hearing.models import AttendanceEvent
 
     hearing_id = court.schedule()
-    court.findings(hearing_id, FAVOURABLE)
-    for party in (court.alice, court.bob):
-        court.self_test_passed(party, hearing_id)
-        court.consent(party, hearing_id)
+    court.video_ready(hearing_id)
     page = f"/staff/hearings/{hearing_id}"
     assert court.form(page, f"{page}/state/cancel").status_code == 302
     session.rollback()

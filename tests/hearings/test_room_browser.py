@@ -96,10 +96,7 @@ def test_a_party_joins_from_a_computer_with_a_link_from_the_phone(
 ) -> None:
     court = Court(app, session, make_litigant)
     hearing_id = court.schedule()
-    court.findings(hearing_id, FAVOURABLE)
-    for party in (court.alice, court.bob):
-        court.self_test_passed(party, hearing_id)
-        court.consent(party, hearing_id)
+    court.video_ready(hearing_id)
     page_url = f"/staff/hearings/{hearing_id}"
     court.form(page_url, f"{page_url}/state/open")
     hearing = court.alice.call("GET", f"/hearings/{hearing_id}")
