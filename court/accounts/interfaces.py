@@ -9,9 +9,12 @@ log = logging.getLogger(__name__)
 
 
 class CodeSender(Protocol):
-    """Delivers a one-time sign-in code to a phone (an SMS gateway in production)."""
+    """Text messages to phones (an SMS gateway in production): one-time sign-in codes, and
+    the court's notices to people not yet on the system."""
 
     def send_code(self, phone: str, code: str, ttl_seconds: int) -> None: ...
+
+    def send_text(self, phone: str, text: str) -> None: ...
 
 
 class LogCodeSender:
@@ -24,3 +27,6 @@ class LogCodeSender:
         log.warning(
             "DEVELOPMENT STAND-IN SMS to %s: code %s (valid %d s)", phone, code, ttl_seconds
         )
+
+    def send_text(self, phone: str, text: str) -> None:
+        log.warning("DEVELOPMENT STAND-IN SMS to %s: %s", phone, text)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from court.accounts.models import LITIGANT_SIDE
 from court.accounts.principal import current_account
 from court.api import api
 from court.api.models import PublicModel
-from court.cases import services
+from court.api.routing import principal
+from court.cases import linking, services
 from court.db import db
 from court.filing.guidance import case_next_step
 
@@ -70,14 +72,77 @@ def my_cases() -> CaseList:
     summary="A case with its parties and status history",
 )
 def case_detail(case_id: str) -> CaseDetail:
-    account = current_account()
-    case, parties, history = services.case_for_party(db(), account.id, case_id)
+    return _detail(current_account().id, case_id)
+
+
+def _detail(account_id: str, case_id: str) -> CaseDetail:
+    case, parties, history = services.case_for_party(db(), account_id, case_id)
     return CaseDetail(
         **case.model_dump(),
-        my_roles=[p.role for p in parties if p.account_id == account.id],
+        my_roles=[p.role for p in parties if p.account_id == account_id],
         parties=[PartyPublic.model_validate(p) for p in parties],
         history=[HistoryEntry.model_validate(h) for h in history],
         next_step=NextStep(
             **{k: v for k, v in case_next_step(case.state).__dict__.items() if k != "due"}
         ),
     )
+
+
+class CaseInvitation(PublicModel):
+    """A case the court notified this phone number about, for a party not yet linked."""
+
+    party_id: str
+    case_id: str
+    case_number: str | None
+    title: str
+    role: str
+    name: str
+    notified_at: dt.datetime
+    #: R3a: link by then to take part in a video hearing (3 days from the notice).
+    link_by: dt.datetime
+
+
+class CaseInvitationList(PublicModel):
+    items: list[CaseInvitation]
+
+
+@api.get(
+    "/case-invitations",
+    response=CaseInvitationList,
+    roles=LITIGANT_SIDE,
+    tags=["cases"],
+    summary="Cases the court notified my phone number about, waiting for me to link",
+)
+def case_invitations() -> CaseInvitationList:
+    items = []
+    for party, case in linking.invitations(db(), current_account()):
+        if party.notified_at is None:  # the query asks for notified parties only
+            continue
+        items.append(
+            CaseInvitation(
+                party_id=party.id,
+                case_id=case.id,
+                case_number=case.case_number,
+                title=case.title,
+                role=party.role,
+                name=party.name,
+                notified_at=party.notified_at,
+                link_by=party.notified_at + linking.LINK_WITHIN,
+            )
+        )
+    return CaseInvitationList(items=items)
+
+
+@api.post(
+    "/case-invitations/<party_id>/link",
+    response=CaseDetail,
+    roles=LITIGANT_SIDE,
+    tags=["cases"],
+    errors=[403, 404, 409],
+    summary="Link my verified account to the party of the case I was notified as",
+)
+def link_case(party_id: str) -> CaseDetail:
+    """Your verified name must be the party's name in the case (R4). Linked within 3 days of
+    the notice, a defendant may take part in a video hearing (R3a)."""
+    party = linking.link(db(), principal().actor(), current_account(), party_id=party_id)
+    return _detail(party.account_id or "", party.case_id)

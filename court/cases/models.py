@@ -52,6 +52,16 @@ class PartyRole(enum.StrEnum):
     AGENT = "agent"
 
 
+PARTY_ROLE_NAMES = {
+    PartyRole.PLAINTIFF.value: "原告",
+    PartyRole.DEFENDANT.value: "被告",
+    PartyRole.THIRD_PARTY.value: "第三人",
+    PartyRole.APPLICANT.value: "申请人",
+    PartyRole.RESPONDENT.value: "被申请人",
+    PartyRole.AGENT.value: "委托代理人",
+}
+
+
 class Case(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     court_id: str = Field(foreign_key="court.id", index=True)
@@ -77,3 +87,10 @@ class CaseParty(SQLModel, table=True):
     name: str
     #: For an agent: the party represented.
     represents_id: str | None = Field(default=None, foreign_key="case_party.id")
+    #: The phone number the court notified an unlinked party at; that party, signed in
+    #: with this number and verified under this name, may link their account (R3a).
+    phone: str | None = Field(default=None, index=True, max_length=20)
+    #: When the court notified the party of the case (R3a counts 3 days from here).
+    notified_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: When the party's verified account was linked to the case.
+    linked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

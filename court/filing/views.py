@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from court import components
 from court.accounts.models import Account
+from court.cases.models import PARTY_ROLE_NAMES
 from court.db import db, utcnow
 from court.devices.models import Device
 from court.errors import ValidationFailed
@@ -31,16 +32,6 @@ STATE_NAMES = {
     "corrected": "已补正待审核",
     "accepted": "已立案",
     "rejected": "不予受理",
-}
-
-
-PARTY_ROLE_NAMES = {
-    "plaintiff": "原告",
-    "defendant": "被告",
-    "third_party": "第三人",
-    "applicant": "申请人",
-    "respondent": "被申请人",
-    "agent": "委托代理人",
 }
 
 

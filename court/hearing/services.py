@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from court.accounts.models import Account
 from court.audit import Actor, record_audit
+from court.cases.linking import linked_in_time
 from court.cases.models import Case, CaseParty
 from court.db import utcnow
 from court.devices.services import get_own_device, usable_certificate
@@ -73,8 +74,6 @@ NOTICE_SHA256 = hashlib.sha256(NOTICE_TEXT.encode()).hexdigest()
 WITHDRAW_BEFORE = dt.timedelta(hours=1)
 #: How long a consent statement's time may lie from the server's clock.
 STATEMENT_SKEW = dt.timedelta(minutes=10)
-#: R3a: a notified defendant verifies and links within this long.
-LINK_WITHIN = dt.timedelta(days=3)
 
 CASE_ROLE_TO_PARTICIPANT = {
     "plaintiff": ParticipantRole.PLAINTIFF,
@@ -516,7 +515,6 @@ def _party_facts(session: Session, hearing: Hearing, participant: Participant) -
     consent = Consent.NONE
     objection = None
     self_test = SelfTestState.NOT_DONE
-    linked = participant.account_id is not None
     if participant.account_id is not None:
         given = session.exec(
             select(HearingConsent)
@@ -541,8 +539,7 @@ def _party_facts(session: Session, hearing: Hearing, participant: Participant) -
         test = latest_self_test(session, hearing.id, participant.account_id)
         if test is not None and test.result in ("passed", "failed"):
             self_test = SelfTestState(test.result)
-        account = session.get(Account, participant.account_id)
-        linked = account is not None and account.person_id is not None
+    notice = _case_party(session, hearing, participant)
     return PartyFacts(
         party_id=participant.id,
         name=participant.name,
@@ -554,9 +551,50 @@ def _party_facts(session: Session, hearing: Hearing, participant: Participant) -
             else None
         ),
         self_test=self_test,
-        notified_defendant=participant.role == ParticipantRole.DEFENDANT,
-        linked_in_time=linked,
+        # R3a: a defendant the court brought in by notice, and whether they verified and
+        # linked within the 3 days (None while the days run).
+        notified_defendant=(
+            participant.role == ParticipantRole.DEFENDANT
+            and notice is not None
+            and notice.notified_at is not None
+        ),
+        linked_in_time=linked_in_time(notice, utcnow()) if notice is not None else None,
     )
+
+
+def _case_party(session: Session, hearing: Hearing, participant: Participant) -> CaseParty | None:
+    """The case's party record behind a hearing participant (an agent or a witness has none)."""
+    if participant.account_id is None:
+        return None
+    roles = [r for r, p in CASE_ROLE_TO_PARTICIPANT.items() if p.value == participant.role]
+    return session.exec(
+        select(CaseParty).where(
+            CaseParty.case_id == hearing.case_id,
+            CaseParty.account_id == participant.account_id,
+            col(CaseParty.role).in_(roles),
+        )
+    ).first()
+
+
+def book_linked_party(session: Session, party: CaseParty) -> None:
+    """A party just linked their account: open hearings of the case book it in their place."""
+    role = CASE_ROLE_TO_PARTICIPANT.get(party.role)
+    if role is None:
+        return
+    for participant in session.exec(
+        select(Participant)
+        .join(Hearing, col(Hearing.id) == Participant.hearing_id)
+        .where(
+            Hearing.case_id == party.case_id,
+            col(Hearing.state).in_([s.value for s in OPEN_STATES]),
+            Participant.role == role.value,
+            Participant.name == party.name,
+            col(Participant.account_id).is_(None),
+        )
+    ):
+        participant.account_id = party.account_id
+        session.add(participant)
+    session.flush()
 
 
 def decide(session: Session, actor: Actor, hearing: Hearing) -> Decision:

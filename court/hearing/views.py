@@ -10,10 +10,12 @@ from sqlmodel import col, select
 from werkzeug.wrappers import Response as BaseResponse
 
 from court import components
-from court.cases.models import Case, CaseState
+from court.accounts.services import mask_phone
+from court.cases import linking
+from court.cases.models import PARTY_ROLE_NAMES, Case, CaseParty, CaseState
 from court.db import db
 from court.eligibility import QUESTION_TEXT, JudgeQuestion
-from court.errors import ValidationFailed
+from court.errors import NotFound, ValidationFailed
 from court.hearing import media, notices, services
 from court.hearing.models import (
     EXCUSED,
@@ -159,6 +161,14 @@ def detail(hearing_id: str) -> str:
         questions=[(q.value, QUESTION_TEXT[q]) for q in JudgeQuestion],
         attendance=services.attendance_of(session, hearing.id),
         unclassified=services.unclassified_absences(session, hearing.id),
+        unlinked=session.exec(
+            select(CaseParty)
+            .where(CaseParty.case_id == hearing.case_id, col(CaseParty.account_id).is_(None))
+            .order_by(col(CaseParty.id))
+        ).all(),
+        party_role_names=PARTY_ROLE_NAMES,
+        mask_phone=mask_phone,
+        link_within=linking.LINK_WITHIN,
         absence_names={r.value: n for r, n in ABSENCE_NAMES.items()},
         excused={r.value for r in EXCUSED},
         role_names={r.value: n for r, n in ROLE_NAMES.items()},
@@ -168,6 +178,28 @@ def detail(hearing_id: str) -> str:
         transcript=current_transcript(session, hearing),
         china=CHINA,
     )
+
+
+@hearing_web.post("/<hearing_id>/case-parties/<party_id>/notify")
+@staff_required("judge", "clerk")
+def notify_party(hearing_id: str, party_id: str) -> BaseResponse:
+    """Text an unlinked party of the hearing's case how to link their account (R3a)."""
+    session = db()
+    staff = current_staff()
+    hearing = services.for_court_staff(session, staff, hearing_id)
+    party = session.get(CaseParty, party_id)
+    if party is None or party.case_id != hearing.case_id:
+        raise NotFound({"party": party_id})
+    linking.notify(
+        session,
+        current_principal().actor(),
+        components.code_sender(),
+        staff,
+        party_id=party_id,
+        phone=request.form.get("phone", ""),
+    )
+    flash(f"已短信通知{party.name}；3 日内关联案件方可在线参加庭审（R3a）。", "info")
+    return redirect(url_for("hearing_web.detail", hearing_id=hearing_id) + "#unlinked")
 
 
 @hearing_web.post("/<hearing_id>/findings")

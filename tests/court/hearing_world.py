@@ -35,6 +35,8 @@ class Court:
         session: Session,
         make_litigant: Any,
         parties: tuple[LitigantClient, LitigantClient] | None = None,
+        *,
+        defendant_linked: bool = True,
     ) -> None:
         self.app = app
         self.session = session
@@ -62,7 +64,9 @@ class Court:
             (self.alice, "plaintiff", "刘小明"),
             (self.bob, "defendant", "孙大伟"),
         ):
-            account_id = party.call("GET", "/me")["id"]
+            # An unlinked defendant is only a name in the complaint until they link (R3a).
+            linked = role == "plaintiff" or defendant_linked
+            account_id = party.call("GET", "/me")["id"] if linked else None
             session.add(CaseParty(case_id=case.id, account_id=account_id, role=role, name=name))
         session.commit()
         self.case_id = case.id

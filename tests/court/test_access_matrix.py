@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from court.api import api
 from court.api.catalogue import API_MODULES
+from court.cases.models import CaseParty
 from court.hearing.models import SelfTest
 from court.registry.models import CourtDocument
 from litigant_client import Filing, LitigantClient
@@ -105,6 +106,18 @@ def owned(
         alice, f"/appointments/{ids['appointment_id']}/attachments?name=c.jpg", photo
     )["id"]
     ids["case_id"] = court.case_id
+    # A party of that case the court notified at A's number, not yet linked.
+    session.rollback()
+    invited = CaseParty(
+        case_id=court.case_id,
+        role="third_party",
+        name="第三人",
+        phone=alice.phone,
+        notified_at=dt.datetime.now(dt.UTC),
+    )
+    session.add(invited)
+    session.commit()
+    ids["party_id"] = invited.id
     ids["served_id"] = alice.call("GET", "/inbox")["items"][0]["id"]
     # A submission with an upload under way.
     filing = Filing(alice)

@@ -1,0 +1,160 @@
+"""Bringing a party who is not yet on the system into a case (R3a, R4).
+
+A complaint names the defendant; nothing links them to an account. The court notifies
+them by text message at a phone number; signed in with that number and verified under the
+name the case gives, they link their account to the case. Linking is what lets them
+consent, take part online and be served electronically. R3a: a notified defendant who
+wants a video hearing must have verified and linked within 3 days of the notice;
+otherwise that party runs offline (see ``link_deadline`` and the hearing's eligibility).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Session, col, select
+
+from court.accounts.interfaces import CodeSender
+from court.accounts.models import Account
+from court.accounts.services import mask_phone, normalise_phone
+from court.audit import Actor, record_audit
+from court.cases.models import Case, CaseParty, PartyRole
+from court.db import utcnow
+from court.errors import Conflict, Forbidden, NotFound
+from court.identity.errors import IdentityRequired
+from court.identity.models import Person
+
+#: R3a (OLR 10): a notified defendant verifies and links within this long.
+LINK_WITHIN = dt.timedelta(days=3)
+#: Who can be brought in by notice: the parties a filer names, not the filer's side.
+NOTIFIABLE = frozenset(
+    {PartyRole.DEFENDANT, PartyRole.RESPONDENT, PartyRole.THIRD_PARTY, PartyRole.PLAINTIFF}
+)
+
+
+class InvitationNotFound(NotFound):
+    code = "case_invitation_not_found"
+    zh = "没有发给您手机号的该案件通知。"
+    en = "No notice of this case was sent to your phone number."
+
+
+class NameMismatch(Forbidden):
+    code = "name_mismatch"
+    zh = "您的实名信息与案件中的当事人姓名不符，不能关联该案件。"
+    en = "Your verified name is not the party's name in this case."
+
+
+class AlreadyLinked(Conflict):
+    code = "already_linked"
+    zh = "该当事人已关联账户。"
+    en = "This party is already linked to an account."
+
+
+def link_deadline(party: CaseParty) -> dt.datetime | None:
+    """R3a: the end of the 3 days from the notice, for a notified party."""
+    return party.notified_at + LINK_WITHIN if party.notified_at is not None else None
+
+
+def linked_in_time(party: CaseParty, now: dt.datetime) -> bool | None:
+    """R3a for a notified party: True if linked within the 3 days, False if not (or the days
+    ran out), None while the days are still running. None for a party never notified."""
+    deadline = link_deadline(party)
+    if deadline is None:
+        return None
+    if party.linked_at is not None:
+        return party.linked_at <= deadline
+    return False if now > deadline else None
+
+
+def notify(
+    session: Session,
+    actor: Actor,
+    sender: CodeSender,
+    staff: Account,
+    *,
+    party_id: str,
+    phone: str,
+) -> CaseParty:
+    """Text an unlinked party of a case of the staff member's court about the case."""
+    party = session.get(CaseParty, party_id, with_for_update=True)
+    case = session.get(Case, party.case_id) if party is not None else None
+    if party is None or case is None or case.court_id != staff.court_id:
+        raise NotFound({"party": party_id})
+    if party.account_id is not None:
+        raise AlreadyLinked({"party": party_id})
+    if party.role not in NOTIFIABLE:
+        raise NotFound({"party": party_id})
+    number = normalise_phone(phone)
+    now = utcnow()
+    # A notice to a new number is a new notice: the 3 days run from it.
+    if party.phone != number or party.notified_at is None:
+        party.phone = number
+        party.notified_at = now
+    session.add(party)
+    session.flush()
+    sender.send_text(
+        number,
+        f"{case.title}（{case.case_number or '待立案'}）：法院通知您参加诉讼。请于 3 日内"
+        "使用本手机号登录移动微法院，完成实名认证并关联案件；逾期将线下参加庭审。",
+    )
+    record_audit(
+        session,
+        actor,
+        "case.notify_party",
+        "case",
+        case.id,
+        {"party": party.id, "phone": mask_phone(number)},
+    )
+    return party
+
+
+def invitations(session: Session, account: Account) -> list[tuple[CaseParty, Case]]:
+    """Unlinked parties notified at this account's phone number, with their cases."""
+    if not account.phone:
+        return []
+    rows = session.exec(
+        select(CaseParty, Case)
+        .join(Case, col(Case.id) == CaseParty.case_id)
+        .where(
+            CaseParty.phone == account.phone,
+            col(CaseParty.account_id).is_(None),
+            col(CaseParty.notified_at).is_not(None),
+        )
+        .order_by(col(CaseParty.notified_at).desc(), col(CaseParty.id))
+    ).all()
+    return [(party, case) for party, case in rows]
+
+
+def link(session: Session, actor: Actor, account: Account, *, party_id: str) -> CaseParty:
+    """Link the signed-in, verified account to the party it was notified as (R4: under the
+    verified name only). Open hearings of the case book the account in that party's place."""
+    from court.hearing.services import book_linked_party
+
+    party = session.get(CaseParty, party_id, with_for_update=True)
+    if party is None or not account.phone or party.phone != account.phone:
+        raise InvitationNotFound({"party": party_id})
+    if party.account_id is not None:
+        if party.account_id == account.id:
+            raise AlreadyLinked({"party": party_id})
+        raise InvitationNotFound({"party": party_id})
+    person = session.get(Person, account.person_id) if account.person_id else None
+    if person is None:
+        raise IdentityRequired()
+    if person.name != party.name:
+        raise NameMismatch({"party_name": party.name})
+    twin = session.exec(
+        select(CaseParty.id).where(
+            CaseParty.case_id == party.case_id,
+            CaseParty.account_id == account.id,
+            CaseParty.role == party.role,
+        )
+    ).first()
+    if twin is not None:  # already this party of this case under the same role
+        raise AlreadyLinked({"party": party_id})
+    party.account_id = account.id
+    party.linked_at = utcnow()
+    session.add(party)
+    session.flush()
+    book_linked_party(session, party)
+    record_audit(session, actor, "case.link_party", "case", party.case_id, {"party": party.id})
+    return party
