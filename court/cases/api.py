@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from court.accounts.models import LITIGANT_SIDE
+from court import components
+from court.accounts.models import LITIGANT_SIDE, Account
 from court.accounts.principal import current_account
 from court.api import api
 from court.api.models import PublicModel
@@ -12,6 +13,8 @@ from court.api.routing import principal
 from court.cases import linking, services
 from court.db import db
 from court.filing.guidance import case_next_step
+from court.hearing.models import Hearing
+from court.hearing.notices import serve_hearing_notice
 
 
 class CaseSummary(PublicModel):
@@ -144,5 +147,13 @@ def case_invitations() -> CaseInvitationList:
 def link_case(party_id: str) -> CaseDetail:
     """Your verified name must be the party's name in the case (R4). Linked within 3 days of
     the notice, a defendant may take part in a video hearing (R3a)."""
-    party = linking.link(db(), principal().actor(), current_account(), party_id=party_id)
+    actor = principal().actor()
+    party, booked = linking.link(db(), actor, current_account(), party_id=party_id)
+    for participant in booked:  # a hearing already scheduled: its notice, served now
+        hearing = db().get(Hearing, participant.hearing_id)
+        judge = db().get(Account, hearing.judge_id) if hearing is not None else None
+        if hearing is not None and judge is not None:
+            serve_hearing_notice(
+                db(), components.document_tools(), actor, hearing, judge, participant
+            )
     return _detail(party.account_id or "", party.case_id)

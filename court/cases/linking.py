@@ -11,6 +11,7 @@ otherwise that party runs offline (see ``link_deadline`` and the hearing's eligi
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
@@ -23,6 +24,9 @@ from court.db import utcnow
 from court.errors import Conflict, Forbidden, NotFound
 from court.identity.errors import IdentityRequired
 from court.identity.models import Person
+
+if TYPE_CHECKING:
+    from court.hearing.models import Participant
 
 #: R3a (OLR 10): a notified defendant verifies and links within this long.
 LINK_WITHIN = dt.timedelta(days=3)
@@ -125,9 +129,12 @@ def invitations(session: Session, account: Account) -> list[tuple[CaseParty, Cas
     return [(party, case) for party, case in rows]
 
 
-def link(session: Session, actor: Actor, account: Account, *, party_id: str) -> CaseParty:
+def link(
+    session: Session, actor: Actor, account: Account, *, party_id: str
+) -> tuple[CaseParty, list[Participant]]:
     """Link the signed-in, verified account to the party it was notified as (R4: under the
-    verified name only). Open hearings of the case book the account in that party's place."""
+    verified name only). Open hearings of the case book the account in that party's place:
+    those places are returned (each is owed the hearing notice)."""
     from court.hearing.services import book_linked_party
 
     party = session.get(CaseParty, party_id, with_for_update=True)
@@ -155,6 +162,6 @@ def link(session: Session, actor: Actor, account: Account, *, party_id: str) -> 
     party.linked_at = utcnow()
     session.add(party)
     session.flush()
-    book_linked_party(session, party)
+    booked = book_linked_party(session, party)
     record_audit(session, actor, "case.link_party", "case", party.case_id, {"party": party.id})
-    return party
+    return party, booked

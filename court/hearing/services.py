@@ -576,25 +576,30 @@ def _case_party(session: Session, hearing: Hearing, participant: Participant) ->
     ).first()
 
 
-def book_linked_party(session: Session, party: CaseParty) -> None:
-    """A party just linked their account: open hearings of the case book it in their place."""
+def book_linked_party(session: Session, party: CaseParty) -> list[Participant]:
+    """A party just linked their account: open hearings of the case book it in their place.
+    Return the places booked (each is owed the hearing notice)."""
     role = CASE_ROLE_TO_PARTICIPANT.get(party.role)
     if role is None:
-        return
-    for participant in session.exec(
-        select(Participant)
-        .join(Hearing, col(Hearing.id) == Participant.hearing_id)
-        .where(
-            Hearing.case_id == party.case_id,
-            col(Hearing.state).in_([s.value for s in OPEN_STATES]),
-            Participant.role == role.value,
-            Participant.name == party.name,
-            col(Participant.account_id).is_(None),
+        return []
+    booked = list(
+        session.exec(
+            select(Participant)
+            .join(Hearing, col(Hearing.id) == Participant.hearing_id)
+            .where(
+                Hearing.case_id == party.case_id,
+                col(Hearing.state).in_([s.value for s in OPEN_STATES]),
+                Participant.role == role.value,
+                Participant.name == party.name,
+                col(Participant.account_id).is_(None),
+            )
         )
-    ):
+    )
+    for participant in booked:
         participant.account_id = party.account_id
         session.add(participant)
     session.flush()
+    return booked
 
 
 def decide(session: Session, actor: Actor, hearing: Hearing) -> Decision:

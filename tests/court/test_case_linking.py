@@ -79,6 +79,9 @@ def test_a_notified_defendant_links_within_three_days_and_is_heard_by_video(
     assert case["my_roles"] == ["defendant"]
     assert [c["id"] for c in court.bob.call("GET", "/cases")["items"]] == [court.case_id]
     assert court.bob.call("GET", "/case-invitations")["items"] == []
+    # The hearing already scheduled is served on him now (it was served on Alice at once).
+    inbox = court.bob.call("GET", "/inbox")["items"]
+    assert [item["kind"] for item in inbox] == ["hearing_notice"]
     assert _error(lambda: court.bob.call("POST", f"/case-invitations/{party.id}/link")) == (
         409,
         "already_linked",
