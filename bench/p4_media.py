@@ -131,6 +131,7 @@ def run() -> None:
         "frame  ratio | forwarded fps | received fps mean/min (ours, relay)"
     )
     largest = largest_forwarded = 0
+    comparable: list[str] = []
     for size in SIZES:
         ours, base = results[("forward", size)], results[("relay", size)]
         ratio = ours["cpu_per_participant"] / max(base["cpu_per_participant"], 1e-6)
@@ -145,6 +146,8 @@ def run() -> None:
         )
         if ours["fps_min"] >= HOLDS * FPS:
             largest = size
+        if base["fps_min"] >= HOLDS * FPS:  # MediaRelay doing the same work as ours
+            comparable.append(f"{size}: {ratio:.2f}x")
         if ours["forwarded_fps"] >= HOLDS * FPS:
             largest_forwarded = size
     print(
@@ -152,4 +155,9 @@ def run() -> None:
         f"{largest or 'none'}; where the server forwarded >= {HOLDS * FPS:.0f} fps to every "
         f"slot: {largest_forwarded or 'none'} (goal 8). The participants run on the same 2 "
         "cores (niced), so what they receive also depends on their own share of the CPU."
+    )
+    print(
+        "    CPU per participant where MediaRelay itself holds the source rate (the same work "
+        f"done): {', '.join(comparable) or 'none'} (goal <= 0.2x); past that MediaRelay "
+        "saturates the machine, and CPU per delivered frame is the fair comparison."
     )
