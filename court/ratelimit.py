@@ -79,7 +79,8 @@ def _prepare_side_database(side: Engine) -> None:
         except OperationalError:
             if attempt == _WAL_ATTEMPTS - 1:
                 raise
-            time.sleep(0.02 * (attempt + 1))
+        time.sleep(0.02 * (attempt + 1))
+    raise OperationalError("PRAGMA journal_mode=WAL", {}, Exception("the switch did not hold"))
 
 
 _WAL_ATTEMPTS = 50

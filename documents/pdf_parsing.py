@@ -21,8 +21,12 @@ from typing import IO, Any
 
 from pyhanko.pdf_utils import generic
 
-#: pyHanko's own reader, kept for the uncommon cases and for the equivalence tests.
-original_read_hex_string = generic.read_hex_string_from_stream
+#: pyHanko's own reader, kept for the uncommon cases and for the equivalence tests (taken
+#: from where ``install`` keeps it if this module is ever loaded a second time).
+original_read_hex_string = getattr(
+    generic, "_original_read_hex_string", generic.read_hex_string_from_stream
+)
+generic._original_read_hex_string = original_read_hex_string  # type: ignore[attr-defined]
 
 _SIMPLE_BODY = re.compile(rb"[0-9A-Fa-f \n\r\t\f\x00]*>")
 _WHITESPACE = re.compile(rb"[ \n\r\t\f\x00]+")
@@ -32,14 +36,15 @@ _CHUNK = 64 * 1024
 def read_hex_string(stream: IO[bytes]) -> Any:
     """Read ``<hex>`` at the stream's position into a PDF string object, as pyHanko does."""
     start = stream.tell()
-    buffer = b""
+    gathered = bytearray()
     while True:
         chunk = stream.read(_CHUNK)
         if not chunk:
             break
-        buffer += chunk
-        if buffer.find(b">", 1) >= 0:
+        gathered += chunk
+        if gathered.find(b">", 1) >= 0:
             break
+    buffer = bytes(gathered)
     match = _SIMPLE_BODY.match(buffer, 1)
     if not buffer.startswith(b"<") or match is None:
         stream.seek(start)

@@ -253,6 +253,8 @@ def _compact_glyph_widths(document: Any, pdf: Any) -> None:
         if "DW" in candidate or "W" not in candidate:
             continue
         widths = _read_widths(candidate["W"])
+        if widths is None:  # not the shape WeasyPrint writes: leave it as it is
+            continue
         compact = pydyf.Array()
         previous = None
         for cid in sorted(widths):
@@ -266,8 +268,11 @@ def _compact_glyph_widths(document: Any, pdf: Any) -> None:
         candidate["W"] = compact
 
 
-def _read_widths(array: list[Any]) -> dict[int, Any]:
-    """Read a /W array of the ``first [w1 w2 …]`` form WeasyPrint writes."""
+def _read_widths(array: list[Any]) -> dict[int, Any] | None:
+    """Read a /W array of the ``first [w1 w2 …]`` form WeasyPrint writes; None for any
+    other form (``first last w`` ranges)."""
+    if len(array) % 2 or not all(isinstance(run, list) for run in array[1::2]):
+        return None
     widths: dict[int, Any] = {}
     for first, run in zip(array[::2], array[1::2], strict=True):
         for offset, width in enumerate(run):

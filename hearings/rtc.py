@@ -20,12 +20,14 @@ Because both change aiortc for the whole process, a media node runs in its own p
 from __future__ import annotations
 
 import fractions
+import logging
 from typing import Any
 
 import av
 from aiortc import RTCBundlePolicy, RTCConfiguration, RTCIceServer
 
 _APPLIED = "_microcourt_hearings"
+_log = logging.getLogger(__name__)
 
 
 def configuration(ice_servers: list[dict[str, Any]] | None = None) -> RTCConfiguration:
@@ -105,7 +107,12 @@ class _InlineFrames:
         decoder = self._decoders.get(codec.name)
         if decoder is None:
             decoder = self._decoders[codec.name] = _PacketDecoder(codec)
-        for packet in decoder.decode(encoded_frame):
+        try:
+            packets = decoder.decode(encoded_frame)
+        except Exception:  # noqa: BLE001 - one bad frame must not end the whole transport
+            _log.exception("could not wrap a received %s frame; dropped", codec.name)
+            return
+        for packet in packets:
             queue.put_nowait(packet)
 
 

@@ -10,6 +10,7 @@ from court.accounts.principal import current_account
 from court.api import api
 from court.api.models import PublicModel
 from court.api.routing import principal
+from court.audit import Actor
 from court.cases import linking, services
 from court.db import db
 from court.filing.guidance import case_next_step
@@ -91,6 +92,9 @@ def _detail(account_id: str, case_id: str) -> CaseDetail:
     )
 
 
+COURT_ACTOR = Actor.system("hearing-notice")
+
+
 class CaseInvitation(PublicModel):
     """A case the court notified this phone number about, for a party not yet linked."""
 
@@ -119,7 +123,7 @@ class CaseInvitationList(PublicModel):
 def case_invitations() -> CaseInvitationList:
     items = []
     for party, case in linking.invitations(db(), current_account()):
-        if party.notified_at is None:  # the query asks for notified parties only
+        if party.notified_at is None or party.link_by is None:  # the query asks for these
             continue
         items.append(
             CaseInvitation(
@@ -130,7 +134,7 @@ def case_invitations() -> CaseInvitationList:
                 role=party.role,
                 name=party.name,
                 notified_at=party.notified_at,
-                link_by=party.notified_at + linking.LINK_WITHIN,
+                link_by=party.link_by,
             )
         )
     return CaseInvitationList(items=items)
@@ -153,7 +157,8 @@ def link_case(party_id: str) -> CaseDetail:
         hearing = db().get(Hearing, participant.hearing_id)
         judge = db().get(Account, hearing.judge_id) if hearing is not None else None
         if hearing is not None and judge is not None:
+            # The court issues and serves the notice, not the litigant whose link prompted it.
             serve_hearing_notice(
-                db(), components.document_tools(), actor, hearing, judge, participant
+                db(), components.document_tools(), COURT_ACTOR, hearing, judge, participant
             )
     return _detail(party.account_id or "", party.case_id)

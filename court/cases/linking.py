@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from court.accounts.interfaces import CodeSender
@@ -24,15 +26,23 @@ from court.db import utcnow
 from court.errors import Conflict, Forbidden, NotFound
 from court.identity.errors import IdentityRequired
 from court.identity.models import Person
+from court.mediation.deadlines import CHINA, WorkingCalendar, local_date
 
 if TYPE_CHECKING:
     from court.hearing.models import Participant
 
-#: R3a (OLR 10): a notified defendant verifies and links within this long.
-LINK_WITHIN = dt.timedelta(days=3)
-#: Who can be brought in by notice: the parties a filer names, not the filer's side.
+#: R3a (OLR 10): a notified defendant verifies and links within 3 days.
+LINK_DAYS = 3
+#: Who can be brought in by notice: the parties a filing names (a co-plaintiff too), not
+#: agents, who are appointed by a party.
 NOTIFIABLE = frozenset(
-    {PartyRole.DEFENDANT, PartyRole.RESPONDENT, PartyRole.THIRD_PARTY, PartyRole.PLAINTIFF}
+    {
+        PartyRole.PLAINTIFF,
+        PartyRole.DEFENDANT,
+        PartyRole.THIRD_PARTY,
+        PartyRole.APPLICANT,
+        PartyRole.RESPONDENT,
+    }
 )
 
 
@@ -44,8 +54,14 @@ class InvitationNotFound(NotFound):
 
 class NameMismatch(Forbidden):
     code = "name_mismatch"
-    zh = "您的实名信息与案件中的当事人姓名不符，不能关联该案件。"
-    en = "Your verified name is not the party's name in this case."
+    zh = "您的实名信息（姓名或身份证件号码）与案件中的当事人不符，不能关联该案件。"
+    en = "Your verified identity (name or ID number) is not the party's in this case."
+
+
+class AlreadyParty(Conflict):
+    code = "already_a_party"
+    zh = "您已是该案件的当事人，不能再以另一当事人身份关联。"
+    en = "You are already a party to this case; you cannot link as another party."
 
 
 class AlreadyLinked(Conflict):
@@ -54,35 +70,42 @@ class AlreadyLinked(Conflict):
     en = "This party is already linked to an account."
 
 
-def link_deadline(party: CaseParty) -> dt.datetime | None:
-    """R3a: the end of the 3 days from the notice, for a notified party."""
-    return party.notified_at + LINK_WITHIN if party.notified_at is not None else None
+def link_deadline(notified_at: dt.datetime, calendar: WorkingCalendar) -> dt.datetime:
+    """R3a's 3 days as the Civil Procedure Law counts a period (art. 85): the day of the
+    notice does not count; the period ends at the end of its last day, court time; a last
+    day that is a holiday or a rest day moves to the next working day."""
+    last = local_date(notified_at) + dt.timedelta(days=LINK_DAYS)
+    while not calendar.is_working_day(last):
+        last += dt.timedelta(days=1)
+    return dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tzinfo=CHINA)
 
 
 def linked_in_time(party: CaseParty, now: dt.datetime) -> bool | None:
     """R3a for a notified party: True if linked within the 3 days, False if not (or the days
     ran out), None while the days are still running. None for a party never notified."""
-    deadline = link_deadline(party)
+    deadline = party.link_by
     if deadline is None:
         return None
     if party.linked_at is not None:
-        return party.linked_at <= deadline
-    return False if now > deadline else None
+        return party.linked_at < deadline
+    return False if now >= deadline else None
 
 
 def notify(
     session: Session,
     actor: Actor,
     sender: CodeSender,
+    calendar: WorkingCalendar,
     staff: Account,
     *,
+    case_id: str,
     party_id: str,
     phone: str,
 ) -> CaseParty:
     """Text an unlinked party of a case of the staff member's court about the case."""
-    party = session.get(CaseParty, party_id, with_for_update=True)
+    party = session.get(CaseParty, party_id, with_for_update=True, populate_existing=True)
     case = session.get(Case, party.case_id) if party is not None else None
-    if party is None or case is None or case.court_id != staff.court_id:
+    if party is None or case is None or case.court_id != staff.court_id or case.id != case_id:
         raise NotFound({"party": party_id})
     if party.account_id is not None:
         raise AlreadyLinked({"party": party_id})
@@ -91,15 +114,22 @@ def notify(
     number = normalise_phone(phone)
     now = utcnow()
     # A notice to a new number is a new notice: the 3 days run from it.
-    if party.phone != number or party.notified_at is None:
+    notified_at = party.notified_at
+    if party.phone != number or notified_at is None:
         party.phone = number
-        party.notified_at = now
+        party.notified_at = notified_at = now
+        party.link_by = None
+    party.link_by = party.link_by or link_deadline(notified_at, calendar)
     session.add(party)
     session.flush()
-    sender.send_text(
+    by = party.link_by.astimezone(CHINA) - dt.timedelta(seconds=1)
+    text_after_commit(
+        session,
+        sender,
         number,
-        f"{case.title}（{case.case_number or '待立案'}）：法院通知您参加诉讼。请于 3 日内"
-        "使用本手机号登录移动微法院，完成实名认证并关联案件；逾期将线下参加庭审。",
+        f"{case.title}（{case.case_number or '待立案'}）：法院通知您参加诉讼。请于"
+        f" {by:%Y年%m月%d日} 24 时前使用本手机号登录移动微法院，完成实名认证并关联案件；"
+        "逾期的，线下参加庭审。",
     )
     record_audit(
         session,
@@ -110,6 +140,25 @@ def notify(
         {"party": party.id, "phone": mask_phone(number)},
     )
     return party
+
+
+_OUTBOX = "court.cases.texts_after_commit"
+
+
+def text_after_commit(session: Session, sender: CodeSender, phone: str, text: str) -> None:
+    """Send the text once the notice is committed: a rolled-back notice sends nothing."""
+    session.info.setdefault(_OUTBOX, []).append((sender, phone, text))
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _send_committed(session: OrmSession) -> None:
+    for sender, phone, text in session.info.pop(_OUTBOX, ()):
+        sender.send_text(phone, text)
+
+
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _drop_on_rollback(session: OrmSession, previous_transaction: object) -> None:
+    session.info.pop(_OUTBOX, None)
 
 
 def invitations(session: Session, account: Account) -> list[tuple[CaseParty, Case]]:
@@ -149,15 +198,19 @@ def link(
         raise IdentityRequired()
     if person.name != party.name:
         raise NameMismatch({"party_name": party.name})
-    twin = session.exec(
+    # The complaint gave the party's ID number: only that person is the party (a same-named
+    # stranger at a number the other side supplied is not).
+    if party.id_match is not None and (
+        person.id_type != party.id_type or person.id_match != party.id_match
+    ):
+        raise NameMismatch({"party_name": party.name})
+    already = session.exec(
         select(CaseParty.id).where(
-            CaseParty.case_id == party.case_id,
-            CaseParty.account_id == account.id,
-            CaseParty.role == party.role,
+            CaseParty.case_id == party.case_id, CaseParty.account_id == account.id
         )
     ).first()
-    if twin is not None:  # already this party of this case under the same role
-        raise AlreadyLinked({"party": party_id})
+    if already is not None:  # one person is never two parties of a case (both sides)
+        raise AlreadyParty({"case": party.case_id})
     party.account_id = account.id
     party.linked_at = utcnow()
     session.add(party)

@@ -92,5 +92,12 @@ class CaseParty(SQLModel, table=True):
     phone: str | None = Field(default=None, index=True, max_length=20)
     #: When the court notified the party of the case (R3a counts 3 days from here).
     notified_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: R3a: the end of the 3 days from the notice, as the Civil Procedure Law counts them
+    #: (from the next day; a last day that is a holiday moves to the next working day).
+    link_by: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     #: When the party's verified account was linked to the case.
     linked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: The complaint's ID number for the party, as an HMAC (like ``Person.id_match``):
+    #: when the complaint gave one, only that person can link as this party.
+    id_type: str | None = Field(default=None, max_length=20)
+    id_match: str | None = Field(default=None, max_length=64)

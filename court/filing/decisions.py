@@ -14,6 +14,7 @@ from court.eservice.models import ServedDocument
 from court.filing import review
 from court.filing.notices import serve_decision_notice
 from court.filing.packet import bind_packet
+from court.identity.protection import IdNumberProtector
 from documents.blobs import FilesystemBlobStore
 from documents.sealing import SealingKey
 from signing.evidence.store import EvidenceLog
@@ -31,6 +32,8 @@ class Tools:
     actor_pseudonym: str
     #: The public URL documents' QR codes point at.
     base_url: str
+    #: Matches the ID numbers a complaint gives for its parties (nothing else is kept).
+    id_protector: IdNumberProtector
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,13 @@ def register_filing(
     session: Session, tools: Tools, actor: Actor, clerk: Account, submission_id: str
 ) -> Outcome:
     decision = review.register(
-        session, tools.log, actor, clerk, submission_id, actor_pseudonym=tools.actor_pseudonym
+        session,
+        tools.log,
+        actor,
+        clerk,
+        submission_id,
+        actor_pseudonym=tools.actor_pseudonym,
+        protector=tools.id_protector,
     )
     packet = bind_packet(
         session,

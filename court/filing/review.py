@@ -16,6 +16,9 @@ from court.errors import Conflict, ValidationFailed
 from court.filing.errors import SubmissionNotFound
 from court.filing.models import SUBMISSION_MOVES, Submission, SubmissionKind, SubmissionState
 from court.filing.numbering import CaseType, next_case_number
+from court.identity.models import IdType
+from court.identity.protection import IdNumberProtector
+from court.identity.validators import InvalidIdNumber, validate_credit_code, validate_resident_id
 from court.reference.models import CauseTag
 from court.reference.services import cause_tags
 from signing.evidence.store import EvidenceLog
@@ -142,6 +145,7 @@ def register(
     submission_id: str,
     *,
     actor_pseudonym: str,
+    protector: IdNumberProtector,
 ) -> Decision:
     """Accept a filing: a complaint or enforcement application becomes a numbered case; a
     withdrawal withdraws its case; evidence joins its case."""
@@ -153,7 +157,7 @@ def register(
     kind = SubmissionKind(submission.kind)
     case: Case | None = None
     if kind in (SubmissionKind.COMPLAINT, SubmissionKind.ENFORCEMENT):
-        case = _open_case(session, actor, court, submission, kind)
+        case = _open_case(session, actor, court, submission, kind, protector)
         submission.case_id = case.id
     elif kind is SubmissionKind.WITHDRAWAL:
         case = session.exec(
@@ -190,7 +194,12 @@ def register(
 
 
 def _open_case(
-    session: Session, actor: Actor, court: Court, submission: Submission, kind: SubmissionKind
+    session: Session,
+    actor: Actor,
+    court: Court,
+    submission: Submission,
+    kind: SubmissionKind,
+    protector: IdNumberProtector,
 ) -> Case:
     details = submission.details
     cause_id = details.get("cause_id")
@@ -236,9 +245,35 @@ def _open_case(
         role = str(party.get("role", ""))
         if role in (filer_role.value,) and party.get("name") == filer.display_name:
             continue
-        session.add(CaseParty(case_id=case.id, role=role, name=str(party.get("name", ""))))
+        id_type, id_match = _id_match(protector, party)
+        session.add(
+            CaseParty(
+                case_id=case.id,
+                role=role,
+                name=str(party.get("name", "")),
+                id_type=id_type,
+                id_match=id_match,
+            )
+        )
     session.flush()
     return case
+
+
+def _id_match(protector: IdNumberProtector, party: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The HMAC of the ID number the complaint gives for a party, if it is a valid one: only
+    that person may later link as the party (R4). A number that does not check is left out
+    (the name alone then decides, as for a complaint that gives none)."""
+    raw = party.get("id_number")
+    if not isinstance(raw, str) or not raw.strip():
+        return None, None
+    try:
+        if party.get("kind", "natural") == "organisation":
+            number, id_type = validate_credit_code(raw.strip()).code, IdType.CREDIT_CODE
+        else:
+            number, id_type = validate_resident_id(raw.strip()).number, IdType.RESIDENT_ID
+    except InvalidIdNumber:
+        return None, None
+    return id_type.value, protector.match_value(id_type.value, number)
 
 
 def _case_title(filer: str, parties: list[dict[str, Any]], enforcement: bool) -> str:

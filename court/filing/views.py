@@ -107,6 +107,7 @@ def _tools() -> decisions.Tools:
         court_name=settings.court_name,
         actor_pseudonym=pseudonym(components.log_actor_key(), current_staff().id),
         base_url=settings.public_base_url,
+        id_protector=components.id_protector(),
     )
 
 

@@ -103,6 +103,9 @@ class Participant(SQLModel, table=True):
     hearing_id: str = Field(foreign_key="hearing.id", index=True)
     #: None for someone without an account (they attend in the courtroom).
     account_id: str | None = Field(default=None, foreign_key="account.id", index=True)
+    #: The case's party record this place was booked for (None for witnesses, interpreters
+    #: and court staff): a party linking later is booked by it, not by name.
+    case_party_id: str | None = Field(default=None, foreign_key="case_party.id", index=True)
     role: str
     name: str
     #: Whether they take part online (R2), from the latest decision; court staff always are.
@@ -208,6 +211,8 @@ class AbsenceReason(enum.StrEnum):
     FORCE_MAJEURE = "force_majeure"
     NO_GOOD_REASON = "no_good_reason"
     LEFT_WITHOUT_PERMISSION = "left_without_permission"
+    #: Not absent after all: came to the courtroom instead of joining online.
+    ATTENDED_IN_PERSON = "attended_in_person"
 
 
 #: R20 (OLR 25): these excuse a failure to join.
@@ -217,6 +222,7 @@ EXCUSED = frozenset(
         AbsenceReason.DEVICE_DAMAGE,
         AbsenceReason.POWER_CUT,
         AbsenceReason.FORCE_MAJEURE,
+        AbsenceReason.ATTENDED_IN_PERSON,
     }
 )
 
@@ -229,7 +235,7 @@ class AttendanceEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     hearing_id: str = Field(foreign_key="hearing.id", index=True)
     participant_id: str = Field(foreign_key="hearing_participant.id", index=True)
-    #: join / leave / admitted / removed / absent
+    #: join / leave / admitted / removed / absent / walked_out / in_person (came to court)
     kind: str
     reason: str | None = None
     excused: bool | None = None

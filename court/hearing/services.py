@@ -252,6 +252,7 @@ def schedule(
                 Participant(
                     hearing_id=hearing.id,
                     account_id=party.account_id,
+                    case_party_id=party.id,
                     role=role.value,
                     name=party.name,
                 )
@@ -563,7 +564,9 @@ def _party_facts(session: Session, hearing: Hearing, participant: Participant) -
 
 
 def _case_party(session: Session, hearing: Hearing, participant: Participant) -> CaseParty | None:
-    """The case's party record behind a hearing participant (an agent or a witness has none)."""
+    """The case's party record behind a hearing participant (a witness has none)."""
+    if participant.case_party_id is not None:
+        return session.get(CaseParty, participant.case_party_id)
     if participant.account_id is None:
         return None
     roles = [r for r, p in CASE_ROLE_TO_PARTICIPANT.items() if p.value == participant.role]
@@ -589,8 +592,7 @@ def book_linked_party(session: Session, party: CaseParty) -> list[Participant]:
             .where(
                 Hearing.case_id == party.case_id,
                 col(Hearing.state).in_([s.value for s in OPEN_STATES]),
-                Participant.role == role.value,
-                Participant.name == party.name,
+                Participant.case_party_id == party.id,
                 col(Participant.account_id).is_(None),
             )
         )
@@ -667,12 +669,17 @@ def move(
         hearing.opened_at = now
     if to in (HearingState.CLOSED, HearingState.CANCELLED):
         hearing.closed_at = now
+        classified = {e.participant_id for e in attendance_of(session, hearing.id) if e.reason}
         for participant in participants_of(session, hearing.id):
             if participant.presence in ("waiting", "admitted"):
                 _attendance(session, hearing, participant, "leave", note="闭庭")
                 participant.presence = "left"
                 session.add(participant)
-            elif to == HearingState.CLOSED and _never_joined_online(participant):
+            elif (
+                to == HearingState.CLOSED
+                and _never_joined_online(participant)
+                and participant.id not in classified  # the clerk already said why
+            ):
                 # R20: someone due online never came. Whether that was for a good reason
                 # is for the court to find; until then the absence waits, unclassified.
                 _attendance(session, hearing, participant, "absent", note=NO_SHOW_NOTE)
@@ -686,16 +693,15 @@ NO_SHOW_NOTE = "应在线参加庭审，闭庭时仍未上线；是否有正当�
 
 
 def _never_joined_online(participant: Participant) -> bool:
-    return (
-        participant.online and participant.role not in COURT_ROLES and participant.joined_at is None
-    )
+    """A party due online who never came (R20 is about parties: not witnesses or staff)."""
+    return participant.online and participant.role in PARTY_ROLES and participant.joined_at is None
 
 
 def unclassified_absences(session: Session, hearing_id: str) -> list[Participant]:
     """Participants whose latest absence has no reason class yet (R20): the clerk's list."""
     latest: dict[str, AttendanceEvent] = {}
     for event in attendance_of(session, hearing_id):
-        if event.kind in ("absent", "walked_out"):
+        if event.kind in ("absent", "walked_out", "in_person"):
             latest[event.participant_id] = event
     waiting = {pid for pid, event in latest.items() if event.reason is None}
     return [p for p in participants_of(session, hearing_id) if p.id in waiting]
@@ -828,7 +834,10 @@ def record_absence(
     participant = session.get(Participant, participant_id)
     if participant is None or participant.hearing_id != hearing.id:
         raise NotFound({"participant": participant_id})
-    kind = "walked_out" if reason == AbsenceReason.LEFT_WITHOUT_PERMISSION else "absent"
+    kind = {
+        AbsenceReason.LEFT_WITHOUT_PERMISSION: "walked_out",
+        AbsenceReason.ATTENDED_IN_PERSON: "in_person",
+    }.get(reason, "absent")
     event = _attendance(session, hearing, participant, kind, reason=reason, note=note.strip())
     record_audit(session, actor, "hearing.absence", "hearing", hearing.id, {"reason": reason.value})
     return event

@@ -15,7 +15,7 @@ from court.cases import linking
 from court.cases.models import PARTY_ROLE_NAMES, Case, CaseParty, CaseState
 from court.db import db
 from court.eligibility import QUESTION_TEXT, JudgeQuestion
-from court.errors import NotFound, ValidationFailed
+from court.errors import ValidationFailed
 from court.hearing import media, notices, services
 from court.hearing.models import (
     EXCUSED,
@@ -44,6 +44,7 @@ ABSENCE_NAMES = {
     AbsenceReason.FORCE_MAJEURE: "不可抗力",
     AbsenceReason.NO_GOOD_REASON: "无正当理由未参加（视为拒不到庭）",
     AbsenceReason.LEFT_WITHOUT_PERMISSION: "擅自退出且经提示未返回（视为中途退庭）",
+    AbsenceReason.ATTENDED_IN_PERSON: "改为到庭参加（未缺席）",
 }
 MOVES = {
     "open": (HearingState.IN_SESSION, "开庭"),
@@ -163,12 +164,16 @@ def detail(hearing_id: str) -> str:
         unclassified=services.unclassified_absences(session, hearing.id),
         unlinked=session.exec(
             select(CaseParty)
-            .where(CaseParty.case_id == hearing.case_id, col(CaseParty.account_id).is_(None))
+            .where(
+                CaseParty.case_id == hearing.case_id,
+                col(CaseParty.account_id).is_(None),
+                col(CaseParty.role).in_([r.value for r in linking.NOTIFIABLE]),
+            )
             .order_by(col(CaseParty.id))
         ).all(),
+        one_second=dt.timedelta(seconds=1),
         party_role_names=PARTY_ROLE_NAMES,
         mask_phone=mask_phone,
-        link_within=linking.LINK_WITHIN,
         absence_names={r.value: n for r, n in ABSENCE_NAMES.items()},
         excused={r.value for r in EXCUSED},
         role_names={r.value: n for r, n in ROLE_NAMES.items()},
@@ -187,14 +192,13 @@ def notify_party(hearing_id: str, party_id: str) -> BaseResponse:
     session = db()
     staff = current_staff()
     hearing = services.for_court_staff(session, staff, hearing_id)
-    party = session.get(CaseParty, party_id)
-    if party is None or party.case_id != hearing.case_id:
-        raise NotFound({"party": party_id})
-    linking.notify(
+    party = linking.notify(
         session,
         current_principal().actor(),
         components.code_sender(),
+        components.working_calendar(),
         staff,
+        case_id=hearing.case_id,
         party_id=party_id,
         phone=request.form.get("phone", ""),
     )

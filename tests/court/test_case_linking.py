@@ -11,7 +11,9 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, select
 
+from court.cases.linking import link_deadline
 from court.cases.models import CaseParty
+from court.mediation.deadlines import WorkingCalendar
 from litigant_client import ApiError, LitigantClient
 from tests.court.hearing_world import Court
 
@@ -32,6 +34,13 @@ def _bob_party(court: Court, session: Session) -> CaseParty:
     return session.exec(
         select(CaseParty).where(CaseParty.case_id == court.case_id, CaseParty.role == "defendant")
     ).one()
+
+
+def components_calendar(court: Court) -> WorkingCalendar:
+    from court import components
+
+    with court.app.app_context():
+        return components.working_calendar()
 
 
 def _notify(court: Court, hearing_id: str, party_id: str, phone: str) -> Any:
@@ -59,7 +68,7 @@ def test_a_notified_defendant_links_within_three_days_and_is_heard_by_video(
 
     assert _notify(court, hearing_id, party.id, court.bob.phone).status_code == 302
     texts = [r.getMessage() for r in caplog.records if court.bob.phone in r.getMessage()]
-    assert any("3 日内" in t and "(2026)浙0203民初88号" in t for t in texts)
+    assert any("24 时前" in t and "(2026)浙0203民初88号" in t for t in texts)
     notified = _bob_party(court, session).notified_at
     assert notified is not None
     page = court.judge.get(f"/staff/hearings/{hearing_id}").get_data(as_text=True)
@@ -71,7 +80,9 @@ def test_a_notified_defendant_links_within_three_days_and_is_heard_by_video(
     assert invitation["name"] == "孙大伟"
     assert invitation["role"] == "defendant"
     link_by = dt.datetime.fromisoformat(invitation["link_by"])
-    assert link_by - dt.datetime.fromisoformat(invitation["notified_at"]) == dt.timedelta(days=3)
+    notified_at = dt.datetime.fromisoformat(invitation["notified_at"])
+    assert link_by == link_deadline(notified_at, components_calendar(court))
+    assert dt.timedelta(days=3) < link_by - notified_at <= dt.timedelta(days=10)
     # Bob cannot see the hearing before linking.
     assert _error(lambda: court.bob.call("GET", f"/hearings/{hearing_id}"))[0] == 404
 
@@ -103,7 +114,11 @@ def test_a_defendant_who_links_after_three_days_is_heard_in_the_courtroom(
     assert _notify(court, hearing_id, party.id, court.bob.phone).status_code == 302
     stored = _bob_party(court, session)
     assert stored.notified_at is not None
-    stored.notified_at -= dt.timedelta(days=3, hours=1)  # the notice went out days ago
+    assert stored.link_by is not None
+    # The notice went out days ago: its 3 days ended a minute before now.
+    shift = stored.link_by - dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+    stored.notified_at -= shift
+    stored.link_by -= shift
     session.add(stored)
     session.commit()
     court.bob.call("POST", f"/case-invitations/{party.id}/link")
@@ -139,6 +154,115 @@ def test_only_the_person_named_with_the_notified_number_can_link(
     assert _notify(court, hearing_id, party.id, court.bob.phone or "").status_code == 302
     court.bob.call("POST", f"/case-invitations/{party.id}/link")
     assert _notify(court, hearing_id, party.id, court.bob.phone or "").status_code == 409
+
+
+def test_the_complaints_id_number_decides_who_the_party_is(
+    court: Court, session: Session, make_litigant: Any
+) -> None:
+    """A same-named person at a number the other side gave is not the defendant when the
+    complaint gave the defendant's ID number."""
+    from court.identity.models import Person
+
+    hearing_id = court.schedule()
+    party = _bob_party(court, session)
+    protector = court.app.extensions["court.id_protector"]
+    party.id_type = "resident_id"
+    party.id_match = protector.match_value("resident_id", "110101199003070000")
+    session.add(party)
+    session.commit()
+    namesake: LitigantClient = make_litigant(name="孙大伟")
+    assert namesake.phone
+    assert _notify(court, hearing_id, party.id, namesake.phone).status_code == 302
+    assert _error(lambda: namesake.call("POST", f"/case-invitations/{party.id}/link")) == (
+        403,
+        "name_mismatch",
+    )
+    # Bob himself, whose verified number is the one in the complaint, links.
+    from court.accounts.models import Account
+
+    bob_account = session.get(Account, court.bob.call("GET", "/me")["id"])
+    assert bob_account is not None
+    bob_person = session.exec(select(Person).where(Person.id == bob_account.person_id)).one()
+    party = _bob_party(court, session)
+    party.id_match = bob_person.id_match
+    session.add(party)
+    session.commit()
+    assert _notify(court, hearing_id, party.id, court.bob.phone or "").status_code == 302
+    assert court.bob.call("POST", f"/case-invitations/{party.id}/link")["my_roles"] == ["defendant"]
+
+
+def test_one_person_is_never_both_sides_of_a_case(court: Court, session: Session) -> None:
+    """The plaintiff, named again as the defendant and texted at their own number, cannot
+    link as the defendant too."""
+    hearing_id = court.schedule()
+    party = _bob_party(court, session)
+    party.name = "刘小明"
+    session.add(party)
+    session.commit()
+    assert _notify(court, hearing_id, party.id, court.alice.phone or "").status_code == 302
+    assert _error(lambda: court.alice.call("POST", f"/case-invitations/{party.id}/link")) == (
+        409,
+        "already_a_party",
+    )
+    assert _bob_party(court, session).account_id is None
+
+
+def test_two_defendants_of_the_same_name_are_booked_into_their_own_places(
+    court: Court, session: Session, make_litigant: Any
+) -> None:
+    session.rollback()
+    twin = CaseParty(case_id=court.case_id, role="defendant", name="孙大伟")
+    session.add(twin)
+    session.commit()
+    twin_id = twin.id
+    hearing_id = court.schedule()
+    party = _bob_party_by_id(session, twin_id)
+    other: LitigantClient = make_litigant(name="孙大伟")
+    assert _notify(court, hearing_id, party.id, other.phone or "").status_code == 302
+    other.call("POST", f"/case-invitations/{party.id}/link")
+    session.rollback()
+    from court.hearing.models import Participant
+
+    places = session.exec(
+        select(Participant).where(
+            Participant.hearing_id == hearing_id, Participant.name == "孙大伟"
+        )
+    ).all()
+    me = other.call("GET", "/me")["id"]
+    assert sorted((p.case_party_id == twin_id, p.account_id == me) for p in places) == [
+        (False, False),
+        (True, True),
+    ]
+
+
+def _bob_party_by_id(session: Session, party_id: str) -> CaseParty:
+    session.rollback()
+    found = session.get(CaseParty, party_id)
+    assert found is not None
+    return found
+
+
+def test_the_three_days_count_as_the_civil_procedure_law_counts_them() -> None:
+    """Art. 85: from the day after the notice, to the end of the last day (court time); a
+    last day that is a rest day or a holiday moves to the next working day."""
+    from court.mediation.deadlines import CHINA, WorkingCalendar
+
+    calendar = WorkingCalendar(holidays=frozenset({dt.date(2026, 12, 31)}))
+
+    def ends(notified: dt.datetime) -> dt.datetime:
+        return link_deadline(notified.replace(tzinfo=CHINA), calendar).astimezone(CHINA)
+
+    # Monday 10:00 → Thursday is the last day: ends at midnight into Friday.
+    assert ends(dt.datetime(2026, 11, 30, 10)) == dt.datetime(2026, 12, 4, tzinfo=CHINA)
+    # Late on a Monday counts the same: the day of the notice is not counted.
+    assert ends(dt.datetime(2026, 11, 30, 23, 50)) == dt.datetime(2026, 12, 4, tzinfo=CHINA)
+    # Wednesday → Saturday, a rest day → Monday is the last day.
+    assert ends(dt.datetime(2026, 12, 2, 9)) == dt.datetime(2026, 12, 8, tzinfo=CHINA)
+    # Monday 28 Dec → Thursday 31 Dec is a holiday → Friday 1 Jan 2027 (working here).
+    assert ends(dt.datetime(2026, 12, 28, 9)) == dt.datetime(2027, 1, 2, tzinfo=CHINA)
+    # UTC evening is already the next day in court time.
+    utc = dt.datetime(2026, 11, 29, 17, 0, tzinfo=dt.UTC)  # Monday 01:00 in Ningbo
+    assert link_deadline(utc, calendar) == dt.datetime(2026, 12, 4, tzinfo=CHINA)
 
 
 def test_an_unverified_account_is_told_to_verify_first(

@@ -311,6 +311,35 @@ def test_at_close_whoever_was_due_online_and_never_came_is_absent_pending_a_reas
     assert "待认定缺席原因" not in html
 
 
+def test_an_absence_the_clerk_classified_before_close_is_not_marked_again(
+    court: Court, session: Session
+) -> None:
+    from court.hearing.models import AttendanceEvent
+
+    hearing_id = court.schedule()
+    court.video_ready(hearing_id)
+    page = f"/staff/hearings/{hearing_id}"
+    court.form(page, f"{page}/state/open")
+    participants = court.alice.call("GET", f"/hearings/{hearing_id}")["participants"]
+    ids = {p["name"]: p["id"] for p in participants}
+    # During the hearing: Bob's network failed; Alice turned up in the courtroom instead.
+    court.form(page, f"{page}/absence", participant_id=ids["孙大伟"], reason="network_failure")
+    court.form(page, f"{page}/state/close")
+    session.rollback()
+    events = session.exec(
+        select(AttendanceEvent).where(AttendanceEvent.hearing_id == hearing_id)
+    ).all()
+    assert [(e.participant_id, e.reason) for e in events] == [
+        (ids["孙大伟"], "network_failure"),
+        (ids["刘小明"], None),
+    ]
+    court.form(page, f"{page}/absence", participant_id=ids["刘小明"], reason="attended_in_person")
+    html = court.judge.get(page).get_data(as_text=True)
+    assert "刘小明 · 到庭参加" in html
+    assert "网络故障（正当理由）" in html
+    assert "待认定缺席原因" not in html
+
+
 def test_a_cancelled_hearing_records_no_absences(court: Court, session: Session) -> None:
     from court.hearing.models import AttendanceEvent
 
