@@ -17,7 +17,7 @@ from court.hearing.models import Hearing, HearingConsent
 from litigant_client import ApiError, LitigantClient
 from signing.signatures import canonical_json
 from tests import factories
-from tests.court.hearing_world import FAVOURABLE, Court
+from tests.court.hearing_world import FAVOURABLE, JUDGE, Court
 
 
 @pytest.fixture
@@ -279,13 +279,28 @@ def test_an_absence_is_recorded_with_its_reason_class(court: Court) -> None:
 
 
 def test_at_close_whoever_was_due_online_and_never_came_is_absent_pending_a_reason(
-    court: Court, session: Session
+    court: Court, session: Session, make_litigant: Any
 ) -> None:
-    """R20: the system records the no-show; the court classifies it afterwards."""
-    from court.hearing.models import AttendanceEvent
+    """R20: the system records the no-show of a party; the court classifies it afterwards.
+    A witness booked online who never came is not a party's refusal to appear."""
+    from court.db import get_engine, unit_of_work
+    from court.hearing import services
+    from court.hearing.models import AttendanceEvent, ParticipantRole
 
     hearing_id = court.schedule()
     court.video_ready(hearing_id)
+    witness = make_litigant(name="赵证人")
+    with court.app.app_context(), unit_of_work(get_engine(court.app)) as s:
+        judge = s.exec(select(services.Account).where(services.Account.username == JUDGE)).one()
+        services.add_participant(
+            s,
+            services.Actor.system("t"),
+            judge,
+            hearing_id=hearing_id,
+            role=ParticipantRole.WITNESS,
+            name="赵证人",
+            account_id=witness.call("GET", "/me")["id"],
+        )
     court.alice.reverify("hearing")
     _join(court, court.alice, hearing_id)  # Alice comes; Bob, due online too, never does
     page = f"/staff/hearings/{hearing_id}"
