@@ -16,6 +16,7 @@ from court.identity import models as identity_models
 from court.mediation import models as mediation_models
 from court.reference import models as reference_models
 from court.registry import models as registry_models
+from court.threads import models as threads_models
 from signing.evidence import models as evidence_models
 
 MODEL_MODULES = (
@@ -34,6 +35,7 @@ MODEL_MODULES = (
     registry_models,
     mediation_models,
     hearing_models,
+    threads_models,
 )
 
 metadata = SQLModel.metadata

@@ -16,9 +16,10 @@ from court.filing import api as filing_api
 from court.hearing import api as hearing_api
 from court.identity import api as identity_api
 from court.mediation import api as mediation_api
-from court.mediation import mediations_api, thread_api
+from court.mediation import mediations_api
 from court.reference import api as reference_api
 from court.registry import api as registry_api
+from court.threads import api as thread_api
 from court.verification import api as verification_api
 
 API_MODULES = (

@@ -18,8 +18,8 @@ from court.db import db
 from court.hearing import media, services
 from court.hearing.models import ROLE_NAMES, STATE_NAMES, Hearing, HearingState, ParticipantRole
 from court.identity.services import decode_signature
-from court.mediation.thread import Thread
-from court.mediation.thread_api import register_thread_routes
+from court.threads.api import register_thread_routes
+from court.threads.services import Thread
 
 
 class ParticipantPublic(PublicModel):

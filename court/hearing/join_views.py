@@ -21,8 +21,8 @@ from court.db import db
 from court.errors import NotFound, ValidationFailed
 from court.hearing import media, services
 from court.hearing.models import ROLE_NAMES, STATE_NAMES, HearingState, Participant, ParticipantRole
-from court.mediation import thread
-from court.mediation.thread_api import stream_response
+from court.threads import services as thread
+from court.threads.api import stream_response
 
 hearing_join = Blueprint("hearing_join", __name__, url_prefix="/hearings/join")
 SALT = "microcourt/hearing-browser-link/v1"

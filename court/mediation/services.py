@@ -42,12 +42,12 @@ from court.mediation.models import (
     MediationStage,
     MediationState,
     Mediator,
-    Message,
     PartySide,
     TerminationGround,
 )
 from court.reference.models import CaseCause, CauseTag
 from court.reference.services import cause_tags
+from court.threads.models import Message
 
 #: A reminder goes out this many days before the mediation's time limit (R13).
 REMIND_DAYS_BEFORE = 3

@@ -13,13 +13,12 @@ from court.accounts.services import confirm_password
 from court.cases.models import Case
 from court.db import db
 from court.errors import NotFound, ValidationFailed
-from court.mediation import directory, meetings, papers, services, thread
+from court.mediation import directory, meetings, papers, services
 from court.mediation.deadlines import CHINA
 from court.mediation.models import (
     GROUND_NAMES,
     MEDIATOR_TYPE_NAMES,
     Appointment,
-    Attachment,
     Confirmation,
     Mediation,
     MediationDocument,
@@ -28,11 +27,13 @@ from court.mediation.models import (
     MediatorType,
     TerminationGround,
 )
-from court.mediation.thread_api import attachment_response, stream_response
 from court.reference.models import CaseCause
 from court.registry import services as registry
 from court.registry.models import CourtDocument
 from court.registry.views import STATE_NAMES as DOC_STATE_NAMES
+from court.threads import services as thread
+from court.threads.api import attachment_response, stream_response
+from court.threads.models import Attachment
 from court.web.auth import current_principal, current_staff, load_staff, staff_required
 from documents.errors import PageRejected
 from documents.uploads import sniff_attachment

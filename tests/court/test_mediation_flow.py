@@ -567,7 +567,7 @@ def test_joining_a_session_needs_a_fresh_re_verification(world: World, session: 
 def test_attachments_are_checked_kept_and_readable_only_by_the_parties(
     world: World, session: Session, make_litigant: Any
 ) -> None:
-    from court.mediation.models import Attachment
+    from court.threads.models import Attachment
 
     mediation_id = world.started()
     base = f"/api/v1/mediations/{mediation_id}/attachments"

@@ -12,8 +12,8 @@ import requests
 from flask import Flask
 from sqlmodel import Session
 
-from court.mediation.thread import Thread
-from court.mediation.thread_api import event_stream
+from court.threads.api import event_stream
+from court.threads.services import Thread
 from tests.court.mediation_world import World, build
 
 
@@ -114,9 +114,9 @@ def test_a_message_written_by_another_process_wakes_this_process_streams(
 
     from court.db import get_engine, open_session
     from court.live import hub, watchers
-    from court.mediation.models import Message
     from court.mediation.services import channel
-    from court.mediation.thread import poll_new_messages
+    from court.threads.models import Message
+    from court.threads.services import poll_new_messages
 
     mediation_id = world.started()
     engine = get_engine(app)

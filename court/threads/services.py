@@ -17,14 +17,8 @@ from court.errors import NotFound, ValidationFailed
 from court.live import notify_after_commit
 from court.mediation import services
 from court.mediation.errors import MediationNotFound, WrongState
-from court.mediation.models import (
-    Appointment,
-    AppointmentState,
-    Attachment,
-    Mediation,
-    Mediator,
-    Message,
-)
+from court.mediation.models import Appointment, AppointmentState, Mediation, Mediator
+from court.threads.models import Attachment, Message
 from documents.blobs import FilesystemBlobStore
 from documents.errors import PageRejected
 from documents.uploads import sniff_attachment

@@ -20,9 +20,9 @@ from court.api.models import ApiModel, PublicModel, QueryModel
 from court.api.routing import principal
 from court.db import db, get_engine, open_session
 from court.live import POLL_SECONDS, hub, watchers
-from court.mediation import thread
-from court.mediation.models import Attachment, Message
 from court.ratelimit import limit_account
+from court.threads import services as thread
+from court.threads.models import Attachment, Message
 
 #: A live stream ends after this long; EventSource reconnects with Last-Event-ID, so a
 #: server thread is never held for good by one browser.
