@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -162,21 +162,30 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-_UNLINK = "court.unlink_after_commit"
+_AFTER_COMMIT = "court.after_commit"
+
+
+def after_commit(session: OrmSession, action: Callable[[], None], *, key: Hashable = None) -> None:
+    """Run ``action`` once the session's transaction has committed, and never if it rolls
+    back: for what must not happen before the database holds the change (deleting a file
+    the database may still refer to, a text message, waking live streams). Actions run in
+    the order they were added; an action added again under the same ``key`` runs once."""
+    pending: dict[Hashable, Callable[[], None]] = session.info.setdefault(_AFTER_COMMIT, {})
+    pending.setdefault(key if key is not None else object(), action)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _run_after_commit(session: OrmSession) -> None:
+    for action in session.info.pop(_AFTER_COMMIT, {}).values():
+        action()
+
+
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _drop_on_rollback(session: OrmSession, previous_transaction: object) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
 
 
 def unlink_after_commit(session: Session, path: Path) -> None:
     """Delete ``path`` once the session's transaction has committed, and not before: a file
     the database still refers to must outlive a crash or a rollback."""
-    session.info.setdefault(_UNLINK, []).append(path)
-
-
-@event.listens_for(OrmSession, "after_commit")
-def _unlink_committed(session: OrmSession) -> None:
-    for path in session.info.pop(_UNLINK, ()):
-        path.unlink(missing_ok=True)
-
-
-@event.listens_for(OrmSession, "after_soft_rollback")
-def _keep_on_rollback(session: OrmSession, previous_transaction: object) -> None:
-    session.info.pop(_UNLINK, None)
+    after_commit(session, lambda: path.unlink(missing_ok=True))

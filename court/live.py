@@ -19,10 +19,11 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
+
+from court.db import after_commit
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,6 @@ Poll = Callable[[Session, int | None], tuple[int | None, list[str]]]
 POLL_SECONDS = 5.0
 #: How often a process's watcher looks for rows written by other processes.
 WATCH_SECONDS = 0.1
-_PENDING = "court.live.pending"
 
 
 class Hub:
@@ -144,16 +144,6 @@ watchers = Watchers(hub)
 
 
 def notify_after_commit(session: OrmSession, channel: str) -> None:
-    """Wake this process's streams on ``channel`` once the session's transaction commits."""
-    session.info.setdefault(_PENDING, set()).add(channel)
-
-
-@event.listens_for(OrmSession, "after_commit")
-def _publish_pending(session: OrmSession) -> None:
-    for channel in session.info.pop(_PENDING, ()):
-        hub.publish(channel)
-
-
-@event.listens_for(OrmSession, "after_soft_rollback")
-def _drop_pending(session: OrmSession, previous_transaction: object) -> None:
-    session.info.pop(_PENDING, None)
+    """Wake this process's streams on ``channel`` once the session's transaction commits
+    (once per channel, however many rows the transaction wrote to it)."""
+    after_commit(session, lambda: hub.publish(channel), key=("live", channel))

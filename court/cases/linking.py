@@ -13,8 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from court.accounts.interfaces import CodeSender
@@ -22,7 +20,7 @@ from court.accounts.models import Account
 from court.accounts.services import mask_phone, normalise_phone
 from court.audit import Actor, record_audit
 from court.cases.models import Case, CaseParty, PartyRole
-from court.db import utcnow
+from court.db import after_commit, utcnow
 from court.errors import Conflict, Forbidden, NotFound
 from court.identity.errors import IdentityRequired
 from court.identity.models import Person
@@ -123,14 +121,13 @@ def notify(
     session.add(party)
     session.flush()
     by = party.link_by.astimezone(CHINA) - dt.timedelta(seconds=1)
-    text_after_commit(
-        session,
-        sender,
-        number,
+    text = (
         f"{case.title}（{case.case_number or '待立案'}）：法院通知您参加诉讼。请于"
         f" {by:%Y年%m月%d日} 24 时前使用本手机号登录移动微法院，完成实名认证并关联案件；"
-        "逾期的，线下参加庭审。",
+        "逾期的，线下参加庭审。"
     )
+    # Sent once the notice is committed: a rolled-back notice sends nothing.
+    after_commit(session, lambda: sender.send_text(number, text))
     record_audit(
         session,
         actor,
@@ -140,25 +137,6 @@ def notify(
         {"party": party.id, "phone": mask_phone(number)},
     )
     return party
-
-
-_OUTBOX = "court.cases.texts_after_commit"
-
-
-def text_after_commit(session: Session, sender: CodeSender, phone: str, text: str) -> None:
-    """Send the text once the notice is committed: a rolled-back notice sends nothing."""
-    session.info.setdefault(_OUTBOX, []).append((sender, phone, text))
-
-
-@event.listens_for(OrmSession, "after_commit")
-def _send_committed(session: OrmSession) -> None:
-    for sender, phone, text in session.info.pop(_OUTBOX, ()):
-        sender.send_text(phone, text)
-
-
-@event.listens_for(OrmSession, "after_soft_rollback")
-def _drop_on_rollback(session: OrmSession, previous_transaction: object) -> None:
-    session.info.pop(_OUTBOX, None)
 
 
 def invitations(session: Session, account: Account) -> list[tuple[CaseParty, Case]]:
