@@ -16,9 +16,8 @@ from court.errors import Conflict, ValidationFailed
 from court.filing.errors import SubmissionNotFound
 from court.filing.models import SUBMISSION_MOVES, Submission, SubmissionKind, SubmissionState
 from court.filing.numbering import CaseType, next_case_number
-from court.identity.models import IdType
 from court.identity.protection import IdNumberProtector
-from court.identity.validators import InvalidIdNumber, validate_credit_code, validate_resident_id
+from court.identity.validators import InvalidIdNumber, canonical_id
 from court.reference.models import CauseTag
 from court.reference.services import cause_tags
 from signing.evidence.store import EvidenceLog
@@ -267,10 +266,7 @@ def _id_match(protector: IdNumberProtector, party: dict[str, Any]) -> tuple[str 
     if not isinstance(raw, str) or not raw.strip():
         return None, None
     try:
-        if party.get("kind", "natural") == "organisation":
-            number, id_type = validate_credit_code(raw.strip()).code, IdType.CREDIT_CODE
-        else:
-            number, id_type = validate_resident_id(raw.strip()).number, IdType.RESIDENT_ID
+        id_type, number = canonical_id(str(party.get("kind", "natural")), raw.strip())
     except InvalidIdNumber:
         return None, None
     return id_type.value, protector.match_value(id_type.value, number)

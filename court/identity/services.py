@@ -23,9 +23,9 @@ from court.identity.errors import (
     ReverificationRequired,
 )
 from court.identity.interfaces import IdentityClaim, IdentityKind, IdentityProvider
-from court.identity.models import IdType, Person, Reverification, ReverifyChallenge, ReverifyPurpose
+from court.identity.models import Person, Reverification, ReverifyChallenge, ReverifyPurpose
 from court.identity.protection import IdNumberProtector, mask_id_number
-from court.identity.validators import InvalidIdNumber, validate_credit_code, validate_resident_id
+from court.identity.validators import InvalidIdNumber, canonical_id
 from court.settings import Settings
 from signing.errors import BadSignature
 from signing.pki import CourtPKI
@@ -50,10 +50,7 @@ def verify_identity(
     if account.person_id is not None:
         raise AlreadyVerified
     try:
-        if kind is IdentityKind.NATURAL:
-            number, id_type = validate_resident_id(id_number).number, IdType.RESIDENT_ID
-        else:
-            number, id_type = validate_credit_code(id_number).code, IdType.CREDIT_CODE
+        id_type, number = canonical_id(kind.value, id_number)
     except InvalidIdNumber as exc:
         raise IdNumberInvalid({"field": "id_number", "reason": exc.reason}) from exc
     match = protector.match_value(id_type.value, number)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from court.identity.models import IdType
+
 
 class InvalidIdNumber(ValueError):
     """The number is malformed; ``reason`` is a machine-readable word."""
@@ -93,3 +95,13 @@ def validate_credit_code(raw: str) -> CreditCode:
     if credit_code_check_character(code[:17]) != code[17]:
         raise InvalidIdNumber("check_character")
     return CreditCode(code=code, region_code=code[2:8])
+
+
+def canonical_id(kind: str, raw: str) -> tuple[IdType, str]:
+    """The ID type and the canonical number of a natural person's resident ID or an
+    organisation's unified social credit code (``kind`` "organisation"); raise
+    InvalidIdNumber. Verification and the parties a complaint names use the same form, so
+    their matching values agree."""
+    if kind == "organisation":
+        return IdType.CREDIT_CODE, validate_credit_code(raw).code
+    return IdType.RESIDENT_ID, validate_resident_id(raw).number
