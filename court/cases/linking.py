@@ -111,16 +111,17 @@ def notify(
         raise NotFound({"party": party_id})
     number = normalise_phone(phone)
     now = utcnow()
-    # A notice to a new number is a new notice: the 3 days run from it.
-    notified_at = party.notified_at
-    if party.phone != number or notified_at is None:
-        party.phone = number
-        party.notified_at = notified_at = now
-        party.link_by = None
-    party.link_by = party.link_by or link_deadline(notified_at, calendar)
+    # A notice to a new number is a new notice: the 3 days run from it. Notifying the same
+    # number again repeats the text and keeps the days running from the first notice.
+    if party.phone != number or party.notified_at is None:
+        party.phone, party.notified_at = number, now
+        party.link_by = link_deadline(now, calendar)
+    elif party.link_by is None:  # notified before the deadline was kept (migration 0015)
+        party.link_by = link_deadline(party.notified_at, calendar)
+    deadline = party.link_by
     session.add(party)
     session.flush()
-    by = party.link_by.astimezone(CHINA) - dt.timedelta(seconds=1)
+    by = deadline.astimezone(CHINA) - dt.timedelta(seconds=1)
     text = (
         f"{case.title}（{case.case_number or '待立案'}）：法院通知您参加诉讼。请于"
         f" {by:%Y年%m月%d日} 24 时前使用本手机号登录移动微法院，完成实名认证并关联案件；"
