@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from asn1crypto import crl as asn1_crl
@@ -23,8 +23,9 @@ class _Context:
     dss: DocumentSecurityStore | None
     now: datetime | None
     roles: dict[str, str]
-    #: The default context, built once per verification (see ``validation_context``).
-    _shared: dict[str, ValidationContext] = field(default_factory=dict, compare=False, repr=False)
+    #: The context every signature and time stamp is first judged with (see
+    #: ``validation_context``); set once the document's DSS is read.
+    shared: ValidationContext | None = None
 
     def validation_context(
         self,
@@ -43,18 +44,12 @@ class _Context:
         context of its own, which the caller releases (``is_shared`` tells them apart).
         """
         default = moment is None and not retroactive and revocation_mode == "require"
-        if default and "default" in self._shared:
-            return self._shared["default"]
-        built = self._build(moment, retroactive, revocation_mode)
-        if default:
-            self._shared["default"] = built
-        return built
+        if default and self.shared is not None:
+            return self.shared
+        return self._build(moment, retroactive, revocation_mode)
 
     def is_shared(self, validation_context: ValidationContext) -> bool:
-        return self._shared.get("default") is validation_context
-
-    def shared_contexts(self) -> list[ValidationContext]:
-        return list(self._shared.values())
+        return validation_context is self.shared
 
     def _build(
         self, moment: datetime | None, retroactive: bool, revocation_mode: str

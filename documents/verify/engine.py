@@ -84,20 +84,7 @@ def verify_pdf(
         now=now,
         roles={signer.field_name: signer.role for signer in expected_signers},
     )
-    return run_coroutine(_verify_and_release(data, context, tuple(expected_signers), registry))
-
-
-async def _verify_and_release(
-    data: bytes,
-    context: _Context,
-    expected_signers: tuple[ExpectedSigner, ...],
-    registry: RegistryEvidence | None,
-) -> VerificationReport:
-    try:
-        return await _verify(data, context, expected_signers, registry)
-    finally:
-        for validation_context in context.shared_contexts():
-            await release(validation_context)
+    return run_coroutine(_verify(data, context, tuple(expected_signers), registry))
 
 
 async def _verify(
@@ -119,18 +106,8 @@ async def _verify(
         findings.add(FAILED, "FORMAT_FAILURE", "malformed_pdf", f"not a readable PDF: {exc}")
         revisions, embedded, uncovered = 0, [], 0
     else:
-        # (replace keeps the shared-context memo, which the caller releases)
         context = replace(context, dss=_read_dss(reader, findings))
-    timestamps = [
-        await _check_document_timestamp(item, _later_fields(item, embedded), context)
-        for item in embedded
-        if item.is_timestamp
-    ]
-    signatures = [
-        await _check_signature(item, _later_fields(item, embedded), timestamps, context)
-        for item in embedded
-        if not item.is_timestamp
-    ]
+    timestamps, signatures = await _judge_embedded(embedded, context)
     if revisions:
         _conclude_document(findings, signatures, timestamps, uncovered)
     present = {report.field_name for report in signatures}
@@ -167,6 +144,30 @@ async def _verify(
         log_proof_ok=log_proof_ok,
         validated_at=context.now or datetime.now(UTC),
     )
+
+
+async def _judge_embedded(
+    embedded: Sequence[_Embedded], context: _Context
+) -> tuple[list[DocumentTimestampReport], list[SignatureReport]]:
+    """Judge every document time stamp, then every signature, with one shared context."""
+    if not embedded:
+        return [], []
+    shared = context.validation_context()
+    context = replace(context, shared=shared)
+    try:
+        timestamps = [
+            await _check_document_timestamp(item, _later_fields(item, embedded), context)
+            for item in embedded
+            if item.is_timestamp
+        ]
+        signatures = [
+            await _check_signature(item, _later_fields(item, embedded), timestamps, context)
+            for item in embedded
+            if not item.is_timestamp
+        ]
+    finally:
+        await release(shared)
+    return timestamps, signatures
 
 
 def _conclude_document(
