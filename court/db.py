@@ -170,6 +170,10 @@ def after_commit(session: OrmSession, action: Callable[[], None], *, key: Hashab
     back: for what must not happen before the database holds the change (deleting a file
     the database may still refer to, a text message, waking live streams). Actions run in
     the order they were added; an action added again under the same ``key`` runs once."""
+    if not session.in_transaction():
+        # Tie the action to a transaction now: with none begun, a rollback would have
+        # nothing to drop and the next commit would run the action.
+        session.begin()
     pending: dict[Hashable, Callable[[], None]] = session.info.setdefault(_AFTER_COMMIT, {})
     pending.setdefault(key if key is not None else object(), action)
 
