@@ -540,7 +540,7 @@ def _party_facts(session: Session, hearing: Hearing, participant: Participant) -
         test = latest_self_test(session, hearing.id, participant.account_id)
         if test is not None and test.result in ("passed", "failed"):
             self_test = SelfTestState(test.result)
-    notice = _case_party(session, hearing, participant)
+    notice = _case_party(session, participant)
     return PartyFacts(
         party_id=participant.id,
         name=participant.name,
@@ -563,20 +563,12 @@ def _party_facts(session: Session, hearing: Hearing, participant: Participant) -
     )
 
 
-def _case_party(session: Session, hearing: Hearing, participant: Participant) -> CaseParty | None:
-    """The case's party record behind a hearing participant (a witness has none)."""
-    if participant.case_party_id is not None:
-        return session.get(CaseParty, participant.case_party_id)
-    if participant.account_id is None:
+def _case_party(session: Session, participant: Participant) -> CaseParty | None:
+    """The case's party record behind a hearing place (a witness, or a place the judge
+    added by hand, has none; migration 0016 gave older places theirs)."""
+    if participant.case_party_id is None:
         return None
-    roles = [r for r, p in CASE_ROLE_TO_PARTICIPANT.items() if p.value == participant.role]
-    return session.exec(
-        select(CaseParty).where(
-            CaseParty.case_id == hearing.case_id,
-            CaseParty.account_id == participant.account_id,
-            col(CaseParty.role).in_(roles),
-        )
-    ).first()
+    return session.get(CaseParty, participant.case_party_id)
 
 
 def book_linked_party(session: Session, party: CaseParty) -> list[Participant]:
