@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from court.identity.interfaces import IdentityProvider
     from court.identity.protection import IdNumberProtector
     from court.mediation.deadlines import WorkingCalendar
-    from court.mediation.papers import Tools
+    from court.registry.services import DocumentTools
     from court.settings import Settings
     from documents.blobs import FilesystemBlobStore
     from documents.sealing import SealingKey
@@ -146,12 +146,12 @@ def recordings_dir() -> Path:
     return settings().instance_path / "recordings"
 
 
-def document_tools() -> Tools:
+def document_tools() -> DocumentTools:
     """What issuing, signing and sealing court documents needs, for the running app."""
     from court.db import db
-    from court.mediation.papers import Tools
+    from court.registry.services import DocumentTools
 
-    return Tools(
+    return DocumentTools(
         blobs=blobs(),
         log=evidence_log(),
         seal=sealing_key(db()),

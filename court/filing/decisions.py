@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from pyhanko.sign.timestamps.api import TimeStamper
 from sqlmodel import Session
 
 from court.accounts.models import Account
@@ -15,24 +14,17 @@ from court.filing import review
 from court.filing.notices import serve_decision_notice
 from court.filing.packet import bind_packet
 from court.identity.protection import IdNumberProtector
-from documents.blobs import FilesystemBlobStore
-from documents.sealing import SealingKey
-from signing.evidence.store import EvidenceLog
+from court.registry.services import DocumentTools
 
 
 @dataclass(frozen=True)
-class Tools:
-    """What a decision needs besides the database: blobs, log, seal, time stamps."""
+class Tools(DocumentTools):
+    """A filing decision's tools: a court document's, and the court's name, the clerk's
+    pseudonym in the evidence log and the ID-number matcher for the parties a complaint
+    names (nothing else of an ID number is kept)."""
 
-    blobs: FilesystemBlobStore
-    log: EvidenceLog
-    seal: SealingKey
-    timestamper: TimeStamper
     court_name: str
     actor_pseudonym: str
-    #: The public URL documents' QR codes point at.
-    base_url: str
-    #: Matches the ID numbers a complaint gives for its parties (nothing else is kept).
     id_protector: IdNumberProtector
 
 

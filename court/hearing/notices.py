@@ -11,12 +11,11 @@ from court.eservice.models import ConsentGround
 from court.eservice.services import serve_document
 from court.hearing.models import PARTY_ROLES, ROLE_NAMES, Hearing, Participant, ParticipantRole
 from court.hearing.services import participants_of
-from court.mediation.papers import Tools
-from court.registry.services import issue_sealed
+from court.registry.services import DocumentTools, issue_sealed
 
 
 def serve_hearing_notices(
-    session: Session, tools: Tools, actor: Actor, hearing: Hearing, judge: Account
+    session: Session, tools: DocumentTools, actor: Actor, hearing: Hearing, judge: Account
 ) -> int:
     """Render, seal and serve a notice to each party and agent with an account. Their
     consent to electronic service is the e-address of the mini-app account they linked to
@@ -29,7 +28,7 @@ def serve_hearing_notices(
 
 def serve_hearing_notice(
     session: Session,
-    tools: Tools,
+    tools: DocumentTools,
     actor: Actor,
     hearing: Hearing,
     judge: Account,

@@ -20,10 +20,10 @@ from court.hearing.models import (
     ParticipantRole,
 )
 from court.hearing.services import for_court_staff, participants_of
-from court.mediation.papers import Tools
 from court.reference.models import CaseCause
 from court.registry import services as registry
 from court.registry.models import CourtDocument, DocumentState
+from court.registry.services import DocumentTools
 
 KIND = "hearing_transcript"
 
@@ -51,7 +51,7 @@ def current_transcript(session: Session, hearing: Hearing) -> CourtDocument | No
 
 def issue_transcript(
     session: Session,
-    tools: Tools,
+    tools: DocumentTools,
     actor: Actor,
     staff: Account,
     *,

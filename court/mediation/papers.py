@@ -9,10 +9,8 @@ and that everyone signs again.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
-from pyhanko.sign.timestamps.api import TimeStamper
 from sqlmodel import Session, col, select
 
 from court.accounts.models import Account, Court
@@ -41,8 +39,7 @@ from court.mediation.models import (
 from court.reference.models import CaseCause
 from court.registry import services as registry
 from court.registry.models import CourtDocument, DocumentState
-from documents.blobs import FilesystemBlobStore
-from documents.sealing import SealingKey
+from court.registry.services import DocumentTools
 from signing.evidence.store import EvidenceLog
 
 RECORD = "mediation_record"
@@ -52,15 +49,6 @@ TITLES = {RECORD: "调解笔录", AGREEMENT: "调解协议书", RULING: "民事�
 SIDE_NAMES = {PartySide.APPLICANT: "申请人", PartySide.RESPONDENT: "被申请人"}
 #: Days after the agreement takes effect within which the parties apply for confirmation.
 CONFIRMATION_DAYS = 30
-
-
-@dataclass(frozen=True)
-class Tools:
-    blobs: FilesystemBlobStore
-    log: EvidenceLog
-    seal: SealingKey
-    timestamper: TimeStamper
-    base_url: str
 
 
 class AgreementComplete(Conflict):
@@ -140,7 +128,7 @@ def _clean_lines(value: object, field: str) -> list[str]:
 
 def issue_paper(
     session: Session,
-    tools: Tools,
+    tools: DocumentTools,
     actor: Actor,
     staff: Account,
     *,
@@ -362,7 +350,7 @@ def apply_for_confirmation(
 
 def decide_confirmation(
     session: Session,
-    tools: Tools,
+    tools: DocumentTools,
     actor: Actor,
     judge: Account,
     *,

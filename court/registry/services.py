@@ -54,6 +54,18 @@ PREPARATION_TTL = dt.timedelta(minutes=15)
 document_signed = Namespace().signal("document-signed")
 
 
+@dataclass(frozen=True)
+class DocumentTools:
+    """What issuing, signing and sealing court documents needs besides the database."""
+
+    blobs: FilesystemBlobStore
+    log: EvidenceLog
+    seal: SealingKey
+    timestamper: TimeStamper
+    #: The public URL documents' QR codes point at.
+    base_url: str
+
+
 def parties_have_signed(document: CourtDocument) -> bool:
     """Whether every party (every signer who is not staff) has signed."""
     return all(
