@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -13,6 +15,7 @@ from sqlalchemy import Connection, create_engine, text
 from court.db import get_engine
 from court.migrate import alembic_config
 from court.schema import metadata
+from tests.conftest import PG_URL
 
 
 def test_the_migrated_schema_matches_the_models(app: Flask) -> None:
@@ -21,15 +24,38 @@ def test_the_migrated_schema_matches_the_models(app: Flask) -> None:
     assert differences == []
 
 
-def test_places_booked_before_0015_get_their_case_party(tmp_path: Path) -> None:
+@pytest.fixture
+def scratch_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the kind the suite runs on: a SQLite file, or a schema of its
+    own in the PostgreSQL database (so the real server's constraints apply)."""
+    if not PG_URL:
+        yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
+        return
+    owner = create_engine(PG_URL)
+    with owner.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS migration_scratch CASCADE"))
+        conn.execute(text("CREATE SCHEMA migration_scratch"))
+    joiner = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{joiner}options=-csearch_path%3Dmigration_scratch"
+    with owner.begin() as conn:
+        conn.execute(text("DROP SCHEMA migration_scratch CASCADE"))
+    owner.dispose()
+
+
+def test_places_booked_before_0015_get_their_case_party(scratch_url: str) -> None:
     """Migration 0016 finds the case party of each older hearing place by case, role and
     account (or name, while unlinked); witnesses and ambiguous places keep none."""
-    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
-    config = alembic_config(url)
+    config = alembic_config(scratch_url)
     command.upgrade(config, "0015")
-    engine = create_engine(url)
-    when = "2026-06-01 09:00:00.000000"
+    engine = create_engine(scratch_url)
+    when = "2026-06-01 09:00:00+00:00"
     with engine.begin() as conn:
+        _insert(conn, "court", rows=[{"id": "court", "code": "浙0203", "name": "海曙法院"}])
+        _insert(conn, "account", state="active", failed_logins=0, created_at=when, rows=[
+            {"id": "a1", "role": "litigant", "display_name": "原告", "phone": "13800000001"},
+            {"id": "judge", "role": "judge", "display_name": "法官", "court_id": "court",
+             "username": "judge"},
+        ])  # fmt: skip
         _insert(conn, "case", court_id="court", title="t", procedure="simple",
                 state="in_trial", created_at=when, rows=[{"id": "c1"}])  # fmt: skip
         _insert(conn, "case_party", case_id="c1", rows=[
