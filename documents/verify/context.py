@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from asn1crypto import crl as asn1_crl
@@ -26,6 +26,8 @@ class _Context:
     #: The context every signature and time stamp is first judged with (see
     #: ``validation_context``); set once the document's DSS is read.
     shared: ValidationContext | None = None
+    #: What is wrong with each revision after the last signature (``updates``), by revision.
+    update_problems: dict[int, str] = field(default_factory=dict)
 
     def validation_context(
         self,
@@ -47,6 +49,12 @@ class _Context:
         if default and self.shared is not None:
             return self.shared
         return self._build(moment, retroactive, revocation_mode)
+
+    def problem_after(self, revision: int | None) -> str | None:
+        """The first thing wrong with a revision after ``revision``: a change that is not
+        validation data, which the signature made in ``revision`` does not allow."""
+        later = sorted(r for r in self.update_problems if revision is None or r > revision)
+        return self.update_problems[later[0]] if later else None
 
     def is_shared(self, validation_context: ValidationContext) -> bool:
         return validation_context is self.shared

@@ -34,7 +34,7 @@ from pyhanko.sign.validation import (
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.errors import NoDSSFoundError
 
-from documents import name_matching
+from documents import name_matching, pdf_strictness
 from documents.pdf_parsing import install as install_fast_hex_strings
 from documents.verify.context import _Context, _Embedded
 from documents.verify.findings import _Findings
@@ -54,10 +54,18 @@ from documents.verify.reports import (
     VerificationReport,
 )
 from documents.verify.signature import _check_document_timestamp, _check_signature, release
+from documents.verify.updates import problems_after
 from signing.event_loop import run_coroutine
+
+#: A court document has 7 revisions when sealed, and each long-term renewal (a DSS update and
+#: a document time stamp, every few years) adds one or two. Far more is no court document,
+#: and each revision costs every earlier signature a comparison: 1000 empty revisions took
+#: a minute to verify, so a file with more than this is refused before any is compared.
+MAX_REVISIONS = 40
 
 install_fast_hex_strings()  # a quarter of each verification was reading /Contents byte by byte
 name_matching.install()  # a fifth was preparing the same names for comparison, again and again
+pdf_strictness.install()  # an object listed twice in one xref section: readers disagree
 
 # --- Entry point ------------------------------------------------------------------------
 
@@ -102,13 +110,28 @@ async def _verify(
     try:
         reader = PdfFileReader(io.BytesIO(data))
         revisions = reader.xrefs.total_revisions
+        if revisions > MAX_REVISIONS:
+            raise _TooManyRevisions(revisions)
         embedded = _embedded_signatures(reader)
         uncovered = _uncovered_bytes(data, reader)
+    except _TooManyRevisions:
+        findings.add(
+            FAILED,
+            "FORMAT_FAILURE",
+            "too_many_revisions",
+            f"{revisions} revisions: more than any court document has ({MAX_REVISIONS})",
+        )
+        embedded, uncovered = [], 0
     except _MALFORMED as exc:
         findings.add(FAILED, "FORMAT_FAILURE", "malformed_pdf", f"not a readable PDF: {exc}")
         revisions, embedded, uncovered = 0, [], 0
     else:
-        context = replace(context, dss=_read_dss(reader, findings))
+        signed = [e.revision for e in embedded if not e.is_timestamp and e.revision is not None]
+        context = replace(
+            context,
+            dss=_read_dss(reader, findings),
+            update_problems=problems_after(reader, max(signed)) if signed else {},
+        )
     timestamps, signatures = await _judge_embedded(embedded, context)
     if revisions:
         _conclude_document(findings, signatures, timestamps, uncovered)
@@ -202,6 +225,10 @@ def _conclude_document(
 
 
 # --- Reading the file -------------------------------------------------------------------
+
+
+class _TooManyRevisions(Exception):
+    """More revisions than ``MAX_REVISIONS``: refused before any comparison."""
 
 
 def _embedded_signatures(reader: PdfFileReader) -> list[_Embedded]:

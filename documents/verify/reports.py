@@ -32,6 +32,10 @@ _MALFORMED = (
     NotImplementedError,
     RecursionError,
     zlib.error,
+    # pyHanko checks some structure with assert (an xref stream's /Index ranges must
+    # increase; an xref stream must say /Type /XRef): those are format failures too. So
+    # the verifier must never run under ``python -O``, which would skip them.
+    AssertionError,
 )
 #: PAdES (EN 319 142-1 §4) and the legacy PKCS#7 detached signatures we also read.
 _SIG_SUBFILTERS = frozenset({"/ETSI.CAdES.detached", "/adbe.pkcs7.detached"})

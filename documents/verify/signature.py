@@ -106,7 +106,9 @@ async def _judge_signature(
         findings.add(
             INDETERMINATE, "NO_POE", "timestamp_invalid", f"the signature time stamp is {state}"
         )
-    coverage, level = _coverage(status, later_fields, findings)
+    coverage, level = _coverage(
+        status, later_fields, context.problem_after(item.revision), findings
+    )
     pades = _pades_level(status, proof_time, item.revision, document_timestamps, context.dss)
     claimed = status.signer_reported_dt
     indication, sub_indication, reasons = findings.verdict()
@@ -253,9 +255,13 @@ def _check_byte_range(info: ModificationInfo, findings: _Findings) -> None:
 
 
 def _coverage(
-    info: ModificationInfo, later_fields: frozenset[str], findings: _Findings
+    info: ModificationInfo,
+    later_fields: frozenset[str],
+    update_problem: str | None,
+    findings: _Findings,
 ) -> tuple[Coverage, str | None]:
-    """Classify what follows the signed revision (pyHanko's difference analysis).
+    """Classify what follows the signed revision: pyHanko's difference analysis, and
+    ``updates``' stricter rule for what follows the last signature (``update_problem``).
 
     Allowed after a signature: validation data and document time stamps (LTA updates), and
     the filling-in of signature fields that later signatures sign. Annotations, new content
@@ -267,6 +273,14 @@ def _coverage(
         return "entire_file", name
     if info.coverage != SignatureCoverageLevel.ENTIRE_REVISION:
         return "followed_by_disallowed_changes", name  # see _check_byte_range
+    if update_problem is not None:
+        findings.add(
+            FAILED,
+            "FORMAT_FAILURE",
+            "modified_after_signing",
+            f"a later revision changes the document ({update_problem})",
+        )
+        return "followed_by_disallowed_changes", name
     diff = info.diff_result
     allowed = level in (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES) or (
         level == ModificationLevel.FORM_FILLING
@@ -416,7 +430,9 @@ async def _check_document_timestamp(
         validation_context = context.validation_context()
         try:
             status = await async_validate_pdf_timestamp(item.signature, validation_context)
-            return _judge_document_timestamp(item, status, later_fields)
+            return _judge_document_timestamp(
+                item, status, later_fields, context.problem_after(item.revision)
+            )
         except SignatureValidationError as exc:
             sub = exc.ades_subindication
             indication = FAILED if sub.status.name == "FAILED" else INDETERMINATE
@@ -433,7 +449,10 @@ async def _check_document_timestamp(
 
 
 def _judge_document_timestamp(
-    item: _Embedded, status: DocumentTimestampStatus, later_fields: frozenset[str]
+    item: _Embedded,
+    status: DocumentTimestampStatus,
+    later_fields: frozenset[str],
+    update_problem: str | None,
 ) -> DocumentTimestampReport:
     """Judge the token like a signature (§5.2.7, §5.2.6), then what follows it."""
     findings = _Findings()
@@ -446,7 +465,7 @@ def _judge_document_timestamp(
         problem = status.trust_problem_indic
         name = problem.standard_name if problem is not None else "NO_CERTIFICATE_CHAIN_FOUND"
         findings.add(INDETERMINATE, name, "untrusted_tsa", _CHAIN_PROBLEMS.get(name, name))
-    coverage, level = _coverage(status, later_fields, findings)
+    coverage, level = _coverage(status, later_fields, update_problem, findings)
     indication, sub_indication, reasons = findings.verdict()
     return DocumentTimestampReport(
         item.field_name, _timestamp_report(status), coverage, level, item.revision,

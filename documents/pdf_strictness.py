@@ -1,0 +1,57 @@
+"""Reading PDFs more strictly than pyHanko: an object is listed once per xref section.
+
+A cross-reference section that lists the same object number twice is ambiguous, and the
+readers do not agree on it: pyHanko keeps the last entry, poppler the first. An attacker
+used that on a sealed agreement: one incremental update listed page 1's content stream
+twice, first at a forged copy (一万元 became 五万元), then at the original's offset. pyHanko
+saw an identical overwrite, which its difference analysis ignores, and every signature
+passed; poppler showed the forged amount. ISO 32000-1 §7.5.4 gives each object one entry
+in a section (subsections list consecutive object numbers, an object stream's /Index
+pairs the same), so a file that lists one twice is malformed and is refused — by every
+pyHanko reader in the process once ``install`` has run (in strict mode, pyHanko's default
+and the verifier's).
+
+``tests/documents/test_verify_attacks.py`` builds that attack in a classic table, and in an
+xref stream with two /Index ranges over one object (which pyHanko's own stream reader
+already refuses, with an assert; this check stands behind it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pyhanko.pdf_utils import xref
+from pyhanko.pdf_utils.misc import PdfStrictReadError
+
+#: pyHanko's own (taken from where ``install`` keeps it if this module is loaded again).
+original_process_entries = getattr(
+    xref.XRefSectionData, "_original_process_entries", xref.XRefSectionData.process_entries
+)
+xref.XRefSectionData._original_process_entries = original_process_entries  # type: ignore[attr-defined]
+
+
+def _listed_once(entries: Iterator[xref.XRefEntry]) -> Iterator[xref.XRefEntry]:
+    seen: set[int] = set()
+    for entry in entries:
+        if entry.idnum in seen:
+            raise PdfStrictReadError(
+                f"object {entry.idnum} is listed twice in one cross-reference section"
+            )
+        seen.add(entry.idnum)
+        yield entry
+
+
+def process_entries(
+    self: xref.XRefSectionData, entries: Iterator[xref.XRefEntry], strict: bool
+) -> Any:
+    """pyHanko's reading of a section's entries, refusing a repeated object in strict mode."""
+    return original_process_entries(self, _listed_once(entries) if strict else entries, strict)
+
+
+def install() -> None:
+    """Make every pyHanko reader in the process refuse repeated entries (idempotent)."""
+    xref.XRefSectionData.process_entries = process_entries  # type: ignore[method-assign]
+
+
+install()

@@ -1,0 +1,432 @@
+"""What may follow the last signature: validation data and document time stamps, nothing else.
+
+A court document's last signature is the court seal (or, before sealing, the last party's).
+After it come only PAdES long-term validation updates (EN 319 142-1): the document security
+store (certificates, CRLs, OCSP responses) and document time stamps with invisible fields.
+pyHanko's difference analysis classes more than that as "LTA updates", and an attacker used
+the difference on a sealed agreement, each time with every signature passing:
+
+* a new unsigned signature field merged with a FreeText annotation, its /Rect holding an
+  indirect number (pyHanko could not compute its area and took it for invisible; the
+  number was "explained" as a DSS /VRI time stamp): a white box over the amount;
+* /NeedAppearances set in the AcroForm: viewers regenerate every widget, and the seal and
+  the signatures' appearances vanish;
+* a zero-size field carrying page-open JavaScript actions.
+
+So this module allows, in each revision after the last signature, exactly what a PAdES
+update writes and rejects everything else (fail closed: an object it cannot account for is
+a disallowed change):
+
+* the catalog may gain or change /DSS, /Metadata, and /AcroForm when it is a direct dict;
+* the document information dictionary may change only /ModDate and /Producer;
+* the catalog's XMP /Metadata stream may be rewritten (it is not drawn on any page);
+* the AcroForm may only append to /Fields, and a page may only append to /Annots — the
+  same new fields, each a document time stamp: a /Sig widget of zero area (four direct
+  numbers) with only the entries such a field has, whose /V is a new /DocTimeStamp;
+* the DSS and its arrays and VRI dictionaries may be written anew, with new streams only
+  (an existing object — a page's image, say — cannot be passed off as a certificate);
+* new cross-reference and object streams.
+
+The revisions before the last signature need no such rule: that signature covers them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
+
+from documents.verify.reports import _MALFORMED
+
+_CATALOG_KEYS = frozenset({"/DSS", "/Metadata", "/AcroForm"})
+_INFO_KEYS = frozenset({"/ModDate", "/Producer"})
+_ACROFORM_KEYS = frozenset({"/Fields"})
+_PAGE_KEYS = frozenset({"/Annots"})
+#: The entries of a document time stamp's field and widget (ISO 32000-1 tables 220, 232,
+#: 164, 168); actions (/A, /AA), appearance (/AP, /MK, /DA) and children are not among them.
+_TIMESTAMP_FIELD_KEYS = frozenset(
+    {"/FT", "/T", "/TU", "/TM", "/Ff", "/V", "/Type", "/Subtype", "/F", "/Rect", "/P", "/M"}
+)
+_DSS_KEYS = frozenset({"/Type", "/Certs", "/CRLs", "/OCSPs", "/VRI"})
+_VRI_KEYS = frozenset({"/Type", "/Cert", "/CRL", "/OCSP", "/TU", "/TS"})
+_STRUCTURE_TYPES = frozenset({"/XRef", "/ObjStm"})
+
+
+class _Disallowed(Exception):
+    """A change that is not validation data; the message says what it is."""
+
+
+def problems_after(reader: PdfFileReader, last_signature_revision: int) -> dict[int, str]:
+    """Judge every revision after ``last_signature_revision``; return revision → problem."""
+    problems: dict[int, str] = {}
+    for revision in range(last_signature_revision + 1, reader.xrefs.total_revisions):
+        try:
+            _Update(reader, revision).judge()
+        except _Disallowed as exc:
+            problems[revision] = f"revision {revision}: {exc}"
+        except (*_MALFORMED, TypeError, AttributeError) as exc:
+            problems[revision] = f"revision {revision} cannot be read as an update: {exc}"
+    return problems
+
+
+class _Update:
+    """One revision after the last signature, compared with the one before it."""
+
+    def __init__(self, reader: PdfFileReader, revision: int) -> None:
+        self.reader = reader
+        self.revision = revision
+        self.old = reader.get_historical_resolver(revision - 1)
+        self.new = reader.get_historical_resolver(revision)
+        self.changed = set(reader.xrefs.explicit_refs_in_revision(revision))
+        self.explained: set[generic.Reference] = set()
+
+    def judge(self) -> None:
+        freed = self.reader.xrefs.refs_freed_in_revision(self.revision)
+        if freed:
+            raise _Disallowed(f"frees objects {_numbers(freed)}")
+        for ref in self.changed:
+            obj = self.new(ref)
+            if (
+                self._is_new(ref)
+                and isinstance(obj, generic.StreamObject)
+                and obj.get("/Type") in _STRUCTURE_TYPES
+            ):
+                self.explained.add(ref)
+        if self.old.root_ref != self.new.root_ref:
+            raise _Disallowed("replaces the document catalog")
+        catalog = self._dict(self.new.root_ref)
+        self._judge_catalog(catalog)
+        self._judge_info()
+        fields = self._judge_form(self.old.root, catalog)
+        widgets = self._judge_pages(catalog)
+        if set(fields) != set(widgets):
+            raise _Disallowed("adds fields and page annotations that do not match")
+        for field in fields:
+            self._judge_timestamp_field(field)
+        self._judge_dss(catalog)
+        unexplained = self.changed - self.explained
+        if unexplained:
+            raise _Disallowed(
+                f"changes objects {_numbers(unexplained)}, which are not validation data"
+            )
+
+    # --- Catalog and document information -----------------------------------------------
+
+    def _judge_catalog(self, catalog: generic.DictionaryObject) -> None:
+        ref = self.new.root_ref
+        if ref not in self.changed:
+            return
+        differing = _differing_keys(self.old.root, catalog)
+        if differing - _CATALOG_KEYS:
+            raise _Disallowed(f"changes the catalog's {sorted(differing - _CATALOG_KEYS)}")
+        if "/Metadata" in differing:
+            self._judge_metadata(catalog.raw_get("/Metadata"))
+        self.explained.add(ref)
+        metadata = catalog.raw_get("/Metadata") if "/Metadata" in catalog else None
+        if isinstance(metadata, generic.IndirectObject) and metadata.reference in self.changed:
+            self._judge_metadata(metadata)
+
+    def _judge_metadata(self, raw: generic.PdfObject) -> None:
+        if not isinstance(raw, generic.IndirectObject):
+            raise _Disallowed("sets a direct /Metadata")
+        stream = _resolve(raw)
+        if not (
+            isinstance(stream, generic.StreamObject)
+            and stream.get("/Type") == "/Metadata"
+            and stream.get("/Subtype") == "/XML"
+        ):
+            raise _Disallowed("points /Metadata at something other than an XMP stream")
+        self.explained.add(raw.reference)
+
+    def _judge_info(self) -> None:
+        """Only /ModDate and /Producer of the document information may change. (A trailer's
+        references resolve to the newest objects: each side is read through its revision.)"""
+        old_ref, new_ref = _info_ref(self.old), _info_ref(self.new)
+        if new_ref is None or (new_ref == old_ref and new_ref not in self.changed):
+            return
+        old_info = _empty() if old_ref is None else self.old(old_ref)
+        new_info = self.new(new_ref)
+        if not isinstance(old_info, generic.DictionaryObject) or not isinstance(
+            new_info, generic.DictionaryObject
+        ):
+            raise _Disallowed("has a document information entry that is not a dictionary")
+        differing = _differing_keys(old_info, new_info)
+        if differing - _INFO_KEYS:
+            raise _Disallowed(f"changes the document information {sorted(differing - _INFO_KEYS)}")
+        if new_ref in self.changed:
+            self.explained.add(new_ref)
+
+    # --- Form fields and page annotations -----------------------------------------------
+
+    def _judge_form(
+        self, old_catalog: generic.DictionaryObject, catalog: generic.DictionaryObject
+    ) -> list[generic.Reference]:
+        """Return the fields appended to the AcroForm; nothing else of it may change."""
+        old_raw = old_catalog.raw_get("/AcroForm") if "/AcroForm" in old_catalog else None
+        new_raw = catalog.raw_get("/AcroForm") if "/AcroForm" in catalog else None
+        if new_raw is None:
+            if old_raw is not None:
+                raise _Disallowed("removes the AcroForm")
+            return []
+        if isinstance(new_raw, generic.IndirectObject):
+            if old_raw is not None and (
+                not isinstance(old_raw, generic.IndirectObject) or old_raw != new_raw
+            ):
+                raise _Disallowed("replaces the AcroForm")
+            if new_raw.reference not in self.changed:
+                return self._appended(None, _resolve_dict(new_raw, "an AcroForm"), "/Fields")
+            self.explained.add(new_raw.reference)
+        old_form = _resolve_dict(old_raw, "an AcroForm") if old_raw is not None else _empty()
+        form = _resolve_dict(new_raw, "an AcroForm")
+        differing = _differing_keys(old_form, form)
+        if differing - _ACROFORM_KEYS:
+            raise _Disallowed(f"changes the AcroForm's {sorted(differing - _ACROFORM_KEYS)}")
+        return self._appended(old_form, form, "/Fields")
+
+    def _judge_pages(self, catalog: generic.DictionaryObject) -> list[generic.Reference]:
+        """Return the annotations appended to pages; nothing else of a page may change."""
+        appended: list[generic.Reference] = []
+        for page_ref in _page_refs(catalog):
+            page = self._dict(page_ref)
+            if page_ref not in self.changed:
+                appended += self._appended(None, page, "/Annots")
+                continue
+            old_page = self.old(page_ref)
+            if not isinstance(old_page, generic.DictionaryObject):
+                raise _Disallowed(f"turns object {page_ref.idnum} into a page")
+            differing = _differing_keys(old_page, page)
+            if differing - _PAGE_KEYS:
+                raise _Disallowed(
+                    f"changes page object {page_ref.idnum}'s {sorted(differing - _PAGE_KEYS)}"
+                )
+            self.explained.add(page_ref)
+            appended += self._appended(old_page, page, "/Annots")
+        return appended
+
+    def _appended(
+        self,
+        old_holder: generic.DictionaryObject | None,
+        holder: generic.DictionaryObject,
+        key: str,
+    ) -> list[generic.Reference]:
+        """Return what the array ``holder[key]`` appends to its value in the revision before;
+        anything but appending is disallowed. ``old_holder`` is the holder's old version, or
+        None when the holder itself did not change (its array, if indirect, still may have)."""
+        if key not in holder:
+            if old_holder is not None and key in old_holder:
+                raise _Disallowed(f"removes {key}")
+            return []
+        raw = holder.raw_get(key)
+        array_ref = raw.reference if isinstance(raw, generic.IndirectObject) else None
+        if old_holder is None:
+            if array_ref is None or array_ref not in self.changed:
+                return []
+            old_items = _references(self.old(array_ref))
+        elif key in old_holder:
+            old_raw = old_holder.raw_get(key)
+            if isinstance(old_raw, generic.IndirectObject) and old_raw != raw:
+                raise _Disallowed(f"replaces the {key} array")
+            old_items = _references(_resolve(old_raw))
+        else:
+            old_items = []
+        if array_ref is not None and array_ref in self.changed:
+            self.explained.add(array_ref)
+        items = _references(_resolve(raw))
+        if items[: len(old_items)] != old_items:
+            raise _Disallowed(f"changes or reorders {key}")
+        return items[len(old_items) :]
+
+    def _judge_timestamp_field(self, ref: generic.Reference) -> None:
+        if not self._is_new(ref) or ref not in self.changed:
+            raise _Disallowed(f"lists an existing object {ref.idnum} as a new field")
+        field = self._dict(ref)
+        if field.get("/FT") != "/Sig" or field.get("/Subtype") != "/Widget":
+            raise _Disallowed(f"adds field {ref.idnum}, which is not a signature widget")
+        extra = set(field.keys()) - _TIMESTAMP_FIELD_KEYS
+        if extra:
+            raise _Disallowed(f"adds field {ref.idnum} with {sorted(extra)}")
+        rect = field.raw_get("/Rect")
+        if not (
+            isinstance(rect, generic.ArrayObject)
+            and len(rect) == 4
+            and all(isinstance(v, (generic.NumberObject, generic.FloatObject)) for v in rect)
+            and (rect[0] == rect[2] or rect[1] == rect[3])
+        ):
+            raise _Disallowed(f"adds field {ref.idnum} with a visible or unreadable /Rect")
+        value = field.raw_get("/V") if "/V" in field else None
+        if not (
+            isinstance(value, generic.IndirectObject)
+            and self._is_new(value.reference)
+            and value.reference in self.changed
+            and self._dict(value.reference).get("/Type") == "/DocTimeStamp"
+        ):
+            raise _Disallowed(f"adds field {ref.idnum}, which holds no new document time stamp")
+        self.explained.update({ref, value.reference})
+
+    # --- Document security store --------------------------------------------------------
+
+    def _judge_dss(self, catalog: generic.DictionaryObject) -> None:
+        if "/DSS" not in catalog:
+            return
+        before = self._dss_objects(self.old.root, self.old)
+        raw = catalog.raw_get("/DSS")
+        dss = _resolve(raw)
+        self._note_dss_object(raw, before, stream=False)
+        if not isinstance(dss, generic.DictionaryObject) or set(dss.keys()) - _DSS_KEYS:
+            raise _Disallowed("writes a DSS with entries a DSS does not have")
+        for key in ("/Certs", "/CRLs", "/OCSPs"):
+            if key in dss:
+                self._judge_streams(dss.raw_get(key), before)
+        if "/VRI" in dss:
+            vri_raw = dss.raw_get("/VRI")
+            self._note_dss_object(vri_raw, before, stream=False)
+            vri = _resolve(vri_raw)
+            if not isinstance(vri, generic.DictionaryObject):
+                raise _Disallowed("writes a /VRI that is not a dictionary")
+            for entry_raw in [vri.raw_get(k) for k in vri]:
+                self._note_dss_object(entry_raw, before, stream=False)
+                entry = _resolve(entry_raw)
+                if not isinstance(entry, generic.DictionaryObject) or set(entry.keys()) - _VRI_KEYS:
+                    raise _Disallowed("writes a VRI entry with entries a VRI entry does not have")
+                for key in ("/Cert", "/CRL", "/OCSP"):
+                    if key in entry:
+                        self._judge_streams(entry.raw_get(key), before)
+                if "/TS" in entry:
+                    self._note_dss_object(entry.raw_get("/TS"), before, stream=True)
+
+    def _judge_streams(self, raw: generic.PdfObject, before: set[generic.Reference]) -> None:
+        self._note_dss_object(raw, before, stream=False)
+        items = _resolve(raw)
+        if not isinstance(items, generic.ArrayObject):
+            raise _Disallowed("writes a DSS list that is not an array")
+        for item in items:
+            self._note_dss_object(item, before, stream=True)
+
+    def _note_dss_object(
+        self, raw: generic.PdfObject, before: set[generic.Reference], *, stream: bool
+    ) -> None:
+        """Account for one object of the DSS: a stream must be new, a dictionary or array
+        new or already part of the DSS; an object that did not change needs nothing."""
+        if not isinstance(raw, generic.IndirectObject):
+            if stream:
+                raise _Disallowed("puts validation data in the DSS as a direct object")
+            return
+        ref = raw.reference
+        is_stream = isinstance(_resolve(raw), generic.StreamObject)
+        if is_stream != stream:
+            raise _Disallowed(
+                f"puts object {ref.idnum} in the DSS where a "
+                f"{'stream' if stream else 'container'} belongs"
+            )
+        if ref not in self.changed:
+            return
+        if not (self._is_new(ref) or (not stream and ref in before)):
+            raise _Disallowed(f"passes existing object {ref.idnum} off as validation data")
+        self.explained.add(ref)
+
+    def _dss_objects(
+        self, catalog: generic.DictionaryObject, resolver: HistoricalResolver
+    ) -> set[generic.Reference]:
+        """Every indirect object reachable from a revision's DSS (its own containers)."""
+        found: set[generic.Reference] = set()
+        if "/DSS" not in catalog:
+            return found
+        pending: list[generic.PdfObject] = [catalog.raw_get("/DSS")]
+        while pending:
+            raw = pending.pop()
+            if isinstance(raw, generic.IndirectObject):
+                if raw.reference in found:
+                    continue
+                found.add(raw.reference)
+                raw = resolver(raw.reference)
+            if isinstance(raw, generic.DictionaryObject) and not isinstance(
+                raw, generic.StreamObject
+            ):
+                pending.extend(raw.raw_get(key) for key in raw)
+            elif isinstance(raw, generic.ArrayObject):
+                pending.extend(raw)  # a list of the raw entries: references stay references
+        return found
+
+    # --- Helpers ------------------------------------------------------------------------
+
+    def _is_new(self, ref: generic.Reference) -> bool:
+        return self.reader.xrefs.get_historical_ref(ref, self.revision - 1) is None
+
+    def _dict(self, ref: generic.Reference) -> generic.DictionaryObject:
+        obj = self.new(ref)
+        if not isinstance(obj, generic.DictionaryObject):
+            raise _Disallowed(f"object {ref.idnum} is not a dictionary")
+        return obj
+
+
+def _info_ref(resolver: HistoricalResolver) -> generic.Reference | None:
+    trailer = resolver.trailer_view
+    if "/Info" not in trailer:
+        return None
+    raw = trailer.raw_get("/Info")
+    if not isinstance(raw, generic.IndirectObject):
+        raise _Disallowed("has a direct document information dictionary")
+    return raw.reference
+
+
+def _resolve(raw: generic.PdfObject) -> generic.PdfObject:
+    """The object a raw entry stands for (itself unless it is a reference)."""
+    obj: generic.PdfObject = raw.get_object()  # type: ignore[no-untyped-call]
+    return obj
+
+
+def _resolve_dict(raw: generic.PdfObject, what: str) -> generic.DictionaryObject:
+    obj = _resolve(raw)
+    if not isinstance(obj, generic.DictionaryObject):
+        raise _Disallowed(f"has {what} that is not a dictionary")
+    return obj
+
+
+def _empty() -> generic.DictionaryObject:
+    return generic.DictionaryObject()  # type: ignore[no-untyped-call]
+
+
+def _differing_keys(old: generic.DictionaryObject, new: generic.DictionaryObject) -> set[str]:
+    """Keys added, removed or with another value (references compared as references)."""
+    return {
+        key
+        for key in set(old.keys()) | set(new.keys())
+        if key not in old or key not in new or old.raw_get(key) != new.raw_get(key)
+    }
+
+
+def _references(value: generic.PdfObject) -> list[generic.Reference]:
+    if not isinstance(value, generic.ArrayObject):
+        raise _Disallowed("has a field or annotation list that is not an array")
+    items = [value.raw_get(i) for i in range(len(value))]
+    if not all(isinstance(item, generic.IndirectObject) for item in items):
+        raise _Disallowed("has a direct field or annotation")
+    return [item.reference for item in items if isinstance(item, generic.IndirectObject)]
+
+
+def _page_refs(catalog: generic.DictionaryObject) -> list[generic.Reference]:
+    """The pages of the revision, in order (the page tree's leaves)."""
+    refs: list[generic.Reference] = []
+    pending = [catalog.raw_get("/Pages")]
+    seen: set[generic.Reference] = set()
+    while pending:
+        raw = pending.pop(0)
+        if not isinstance(raw, generic.IndirectObject) or raw.reference in seen:
+            raise _Disallowed("has a page tree that is not a tree of indirect objects")
+        seen.add(raw.reference)
+        node = _resolve_dict(raw, "a page tree node")
+        if node.get("/Type") == "/Pages":
+            kids = _resolve(node.raw_get("/Kids"))
+            if not isinstance(kids, generic.ArrayObject):
+                raise _Disallowed("has a page tree node whose /Kids is not an array")
+            pending[:0] = list(kids)  # the raw entries
+        else:
+            refs.append(raw.reference)
+    return refs
+
+
+def _numbers(refs: Iterable[generic.Reference]) -> str:
+    numbers = sorted(ref.idnum for ref in refs)
+    shown = ", ".join(str(n) for n in numbers[:8])
+    return shown + (f" and {len(numbers) - 8} more" if len(numbers) > 8 else "")

@@ -1,0 +1,295 @@
+"""Attacks an adversarial review found passing, each now named and failed — and the
+long-term updates a genuine court document receives, which still pass.
+
+Each attack starts from a genuine sealed document with its document time stamp (B-LTA)
+and appends one incremental update after it, as anyone holding the file could. Before the
+fixes every one of them verified TOTAL-PASSED while a viewer (poppler) showed something
+other than what was signed; see ``documents.pdf_strictness`` and ``documents.verify.updates``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.generic import pdf_name, pdf_string
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
+from pyhanko_certvalidator import ValidationContext
+
+from documents.sealing import seal_pdf
+from documents.verify import VerificationReport
+from documents.verify.engine import MAX_REVISIONS
+from tests.documents import pdfs
+from tests.documents.test_verify import ALL_SIGNERS, verify
+
+Edit = Callable[[IncrementalPdfFileWriter], None]
+
+
+@pytest.fixture(scope="module")
+def docs(tmp_path_factory: pytest.TempPathFactory) -> pdfs.CourtDocuments:
+    return pdfs.build_documents(tmp_path_factory.mktemp("court"))
+
+
+@pytest.fixture(scope="module")
+def archived(docs: pdfs.CourtDocuments) -> bytes:
+    """The sealed notice with its document time stamp (B-LTA), fields locked by the seal."""
+    key = pdfs.sealing_key(docs.pki)
+    return seal_pdf(
+        docs.two_parties, key, docs.timestamper, archive_timestamp=True, lock_fields=True
+    )
+
+
+def _append(data: bytes, edit: Edit) -> bytes:
+    writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    edit(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _assert_modified(report: VerificationReport, detail: str) -> None:
+    assert not report.passed
+    assert report.indication == "TOTAL-FAILED", report.reasons
+    assert report.sub_indication == "FORMAT_FAILURE"
+    for signature in report.signatures:
+        assert signature.coverage == "followed_by_disallowed_changes"
+        assert signature.indication == "TOTAL-FAILED"
+    assert any(detail in reason.detail for reason in report.reasons), report.reasons
+
+
+def _text(data: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "shown.pdf"
+    path.write_bytes(data)
+    run = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, check=True)
+    return run.stdout.decode()
+
+
+# --- Genuine long-term updates pass -------------------------------------------------------
+
+
+def test_the_archived_document_and_its_renewal_pass(
+    docs: pdfs.CourtDocuments, archived: bytes
+) -> None:
+    """A renewal (new validation data, a new document time stamp) is what B-LTA expects
+    every few years: it must keep passing under the stricter rule."""
+    assert verify(docs, archived, *ALL_SIGNERS).passed
+
+    context = ValidationContext(
+        trust_roots=[pdfs._asn1(docs.root)], crls=list(docs.crls), allow_fetching=False
+    )
+    output = PdfTimeStamper(docs.timestamper).update_archival_timestamp_chain(
+        PdfFileReader(io.BytesIO(archived)), context, in_place=False, output=io.BytesIO()
+    )
+    renewed = output.getvalue()
+    report = verify(docs, renewed, *ALL_SIGNERS)
+    assert report.passed, report.reasons
+    assert len(report.timestamps) == 2
+    assert report.revisions > PdfFileReader(io.BytesIO(archived)).xrefs.total_revisions
+
+
+# --- Attacks -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("section", ["table", "stream"])
+def test_an_object_listed_twice_in_one_xref_section_is_malformed(
+    docs: pdfs.CourtDocuments, archived: bytes, section: str, tmp_path: Path
+) -> None:
+    """pyHanko took the second entry (the original: an 'identical overwrite'), poppler the
+    first (a forged page): the page changed and every signature passed. In an xref stream
+    the same is two /Index ranges over one object."""
+    reader = PdfFileReader(io.BytesIO(archived))
+    page = reader.root["/Pages"]["/Kids"][0]
+    content_ref = page.raw_get("/Contents").reference
+    original = reader.xrefs[content_ref]
+    assert isinstance(original, int)  # a plain object, not in an object stream
+    body = zlib.compress(b"")  # the forged page is blank
+    out = bytearray(archived)
+    forged_at = len(out)
+    number, size = content_ref.idnum, int(reader.trailer["/Size"])
+    out += b"%d 0 obj\n<</Filter/FlateDecode/Length %d>>stream\n" % (number, len(body))
+    out += body + b"\nendstream\nendobj\n"
+    xref_at = len(out)
+    previous = int(re.findall(rb"startxref\s+(\d+)", archived)[-1])
+    if section == "table":
+        out += b"xref\n%d 1\n%010d 00000 n \n%d 1\n%010d 00000 n \n" % (
+            number, forged_at, number, original
+        )  # fmt: skip
+        out += b"trailer\n<</Size %d/Root %d 0 R/Prev %d>>\n" % (
+            size, reader.root_ref.idnum, previous
+        )  # fmt: skip
+    else:
+        entries = b"".join(
+            b"\x01" + at.to_bytes(4, "big") + b"\0\0" for at in (forged_at, original)
+        )
+        out += b"%d 0 obj\n<</Type/XRef/W[1 4 2]/Index[%d 1 %d 1]/Size %d/Root %d 0 R" % (
+            size, number, number, size + 1, reader.root_ref.idnum
+        )  # fmt: skip
+        out += b"/Prev %d/Length %d>>stream\n%s\nendstream\nendobj\n" % (
+            previous, len(entries), entries
+        )  # fmt: skip
+    out += b"startxref\n%d\n%%%%EOF\n" % xref_at
+    forged = bytes(out)
+    if section == "table":  # poppler takes the first entry: the notice's text is gone
+        assert "受理通知书" in _text(archived, tmp_path)
+        assert "受理通知书" not in _text(forged, tmp_path)
+
+    report = verify(docs, forged, *ALL_SIGNERS)
+    assert not report.passed
+    assert report.indication == "TOTAL-FAILED"
+    assert report.reasons[0].code == "malformed_pdf", report.reasons
+    if section == "table":
+        assert f"object {number} is listed twice" in report.reasons[0].detail
+
+
+def _hidden_field(writer: IncrementalPdfFileWriter, *, widget: bool) -> None:
+    """A new unsigned signature field over page 1 whose /Rect ends in an indirect number,
+    'explained' as a DSS VRI time stamp: pyHanko took it for an invisible field."""
+    root = writer.root
+    page_ref = root["/Pages"]["/Kids"].raw_get(0)
+    number = writer.add_object(generic.NumberObject(780))
+    dss = root["/DSS"]
+    dss[pdf_name("/VRI")] = generic.DictionaryObject(
+        {pdf_name("/" + "A" * 40): generic.DictionaryObject({pdf_name("/TS"): number})}
+    )
+    writer.update_container(dss)
+    white = generic.ArrayObject([generic.NumberObject(1)] * 3)
+    field = generic.DictionaryObject(
+        {
+            pdf_name("/FT"): pdf_name("/Sig"),
+            pdf_name("/T"): pdf_string("note"),
+            pdf_name("/Type"): pdf_name("/Annot"),
+            pdf_name("/F"): generic.NumberObject(4),
+            pdf_name("/P"): page_ref,
+            pdf_name("/Rect"): generic.ArrayObject(
+                [*(generic.NumberObject(v) for v in (40, 600, 560)), number]
+            ),
+        }
+    )
+    if widget:
+        field[pdf_name("/Subtype")] = pdf_name("/Widget")
+        field[pdf_name("/MK")] = generic.DictionaryObject({pdf_name("/BG"): white})
+    else:
+        field[pdf_name("/Subtype")] = pdf_name("/FreeText")
+        field[pdf_name("/Contents")] = pdf_string("RMB 1,000,000")
+        field[pdf_name("/DA")] = pdf_string("0 0 0 rg /Helv 10 Tf")
+        field[pdf_name("/IC")] = white
+    _add_field(writer, page_ref, field)
+
+
+def _add_field(
+    writer: IncrementalPdfFileWriter, page_ref: generic.IndirectObject, field: generic.PdfObject
+) -> None:
+    """Add a field-and-widget to the form and to the page, as an editor would."""
+    field_ref = writer.add_object(field)
+    form = writer.root["/AcroForm"]
+    form["/Fields"].append(field_ref)
+    writer.update_container(form)
+    page = page_ref.get_object()
+    annots = page.raw_get("/Annots") if "/Annots" in page else None
+    if annots is None:
+        page[pdf_name("/Annots")] = generic.ArrayObject([field_ref])
+    else:
+        annots.get_object().append(field_ref)
+    writer.update_container(page)
+
+
+def _set(
+    writer: IncrementalPdfFileWriter,
+    holder: generic.DictionaryObject,
+    key: str,
+    value: generic.PdfObject,
+) -> None:
+    holder[pdf_name(key)] = value
+    writer.update_container(holder)
+
+
+def _javascript() -> generic.DictionaryObject:
+    return generic.DictionaryObject(
+        {pdf_name("/S"): pdf_name("/JavaScript"), pdf_name("/JS"): pdf_string("app.alert(1)")}
+    )
+
+
+def _script_field(writer: IncrementalPdfFileWriter) -> None:
+    root = writer.root
+    page_ref = root["/Pages"]["/Kids"].raw_get(0)
+    field = generic.DictionaryObject(
+        {
+            pdf_name("/FT"): pdf_name("/Sig"),
+            pdf_name("/T"): pdf_string("script"),
+            pdf_name("/Type"): pdf_name("/Annot"),
+            pdf_name("/Subtype"): pdf_name("/Widget"),
+            pdf_name("/Rect"): generic.ArrayObject([generic.NumberObject(0)] * 4),
+            pdf_name("/P"): page_ref,
+            pdf_name("/AA"): generic.DictionaryObject({pdf_name("/PO"): _javascript()}),
+        }
+    )
+    _add_field(writer, page_ref, field)
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "detail"),
+    [
+        (
+            "a FreeText field taken for invisible",
+            lambda w: _hidden_field(w, widget=False),
+            "not a signature widget",
+        ),
+        ("a widget with a white background", lambda w: _hidden_field(w, widget=True), "/MK"),
+        (
+            "NeedAppearances (viewers redraw every widget: the seal vanishes)",
+            lambda w: _set(w, w.root["/AcroForm"], "/NeedAppearances", generic.BooleanObject(True)),
+            "/NeedAppearances",
+        ),
+        (
+            "another title in the document information",
+            lambda w: _set(w, w.trailer["/Info"], "/Title", pdf_string("调解协议（金额一百万元）")),
+            "/Title",
+        ),
+        (
+            "JavaScript run when the document opens",
+            lambda w: _set(w, w.root, "/OpenAction", _javascript()),
+            "/OpenAction",
+        ),
+        ("a page-open JavaScript action on a zero-size field", _script_field, "/AA"),
+    ],
+)
+def test_a_change_after_the_last_signature_that_is_not_validation_data_fails(
+    docs: pdfs.CourtDocuments, archived: bytes, name: str, edit: Edit, detail: str
+) -> None:
+    report = verify(docs, _append(archived, edit), *ALL_SIGNERS)
+    _assert_modified(report, detail)
+    assert report.timestamps[0].coverage == "followed_by_disallowed_changes"
+
+
+def test_a_file_with_more_revisions_than_any_court_document_is_refused_quickly(
+    docs: pdfs.CourtDocuments, archived: bytes
+) -> None:
+    """Each revision costs every earlier signature a comparison: 1000 empty revisions took
+    a minute. Harmless ones (the catalog written again unchanged) change nothing, so a few
+    pass; past the limit the file is refused before anything is compared."""
+
+    def rewrite_catalog(writer: IncrementalPdfFileWriter) -> None:
+        writer.update_container(writer.root)
+
+    data = archived
+    for _ in range(3):
+        data = _append(data, rewrite_catalog)
+    assert verify(docs, data, *ALL_SIGNERS).passed
+
+    revisions = PdfFileReader(io.BytesIO(data)).xrefs.total_revisions
+    for _ in range(MAX_REVISIONS + 1 - revisions):
+        data = _append(data, rewrite_catalog)
+    assert PdfFileReader(io.BytesIO(data)).xrefs.total_revisions == MAX_REVISIONS + 1
+    report = verify(docs, data, *ALL_SIGNERS)
+    assert not report.passed
+    assert report.indication == "TOTAL-FAILED"
+    assert report.reasons[0].code == "too_many_revisions"
+    assert report.signatures == ()
