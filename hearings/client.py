@@ -7,12 +7,15 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from hearings.interfaces import PeerStats, Recording, RoomState, SelfTestResult, Slot
+from hearings.interfaces import BadOffer, PeerStats, Recording, RoomState, SelfTestResult, Slot
 
 TIMEOUT = 30.0
 
 
 class MediaNodeError(RuntimeError):
+    """The media node failed (or could not be reached): a fault of the node, not the caller.
+    An offer it refused comes back as ``BadOffer`` instead."""
+
     def __init__(self, kind: str, message: str) -> None:
         self.kind = kind
         super().__init__(f"{kind}: {message}")
@@ -37,6 +40,8 @@ class RemoteMediaNode:
             raise MediaNodeError("ConnectionClosed", "the media node hung up")
         reply = json.loads(line)
         if "error" in reply:
+            if reply.get("kind") == "BadOffer":
+                raise BadOffer(str(reply.get("reason", "refused")), str(reply.get("detail", "")))
             raise MediaNodeError(reply.get("kind", "Error"), reply["error"])
         return reply["result"]
 

@@ -13,6 +13,18 @@ from pathlib import Path
 from typing import Protocol
 
 
+class BadOffer(ValueError):
+    """The node cannot answer this SDP offer: the caller's input, not the node, is at fault.
+
+    ``reason`` is a stable machine code (see ``hearings.offers``); ``detail`` says what was
+    found. Raised by ``join`` and ``start_self_test`` before anything is set up."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+
+
 @dataclass(frozen=True)
 class Slot:
     """One pair of receive slots in a viewer's connection and whose media it shows now."""
@@ -70,7 +82,8 @@ class MediaNode(Protocol):
 
     def join(self, room_id: str, peer_id: str, offer_sdp: str, *, role: str, admitted: bool) -> str:
         """Answer a participant's offer; returns the answer SDP. A participant offers its
-        own audio and video (send) and pairs of receive-only video and audio slots."""
+        own audio and video (send) and pairs of receive-only video and audio slots. An offer
+        the node cannot answer raises ``BadOffer`` and leaves the room as it was."""
         ...
 
     def admit(self, room_id: str, peer_id: str) -> None: ...
@@ -89,7 +102,9 @@ class MediaNode(Protocol):
         """Hang up everyone and finalise every recording of the room."""
         ...
 
-    def start_self_test(self, test_id: str, offer_sdp: str, *, seconds: float) -> str: ...
+    def start_self_test(self, test_id: str, offer_sdp: str, *, seconds: float) -> str:
+        """Answer a device's offer and measure what it sends; ``BadOffer`` as for ``join``."""
+        ...
 
     def self_test_result(self, test_id: str) -> SelfTestResult: ...
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from hearings import rtc
 from hearings.interfaces import Recording, RoomState, SelfTestResult, Slot
+from hearings.offers import read_offer
 from hearings.room import Room, SelfTest
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,22 @@ CALL_TIMEOUT = 30.0
 
 class UnknownRoom(KeyError):
     pass
+
+
+#: How long the stopping loop waits for its cancelled tasks to end.
+SETTLE_TIMEOUT = 5.0
+
+
+async def _settle() -> None:
+    """Cancel what is left on the loop (sources' pumps, connection attempts that never got
+    a candidate, self-test measurements) and let it end, so that no task is destroyed
+    pending when the loop closes."""
+    current = asyncio.current_task()
+    others = [task for task in asyncio.all_tasks() if task is not current]
+    for task in others:
+        task.cancel()
+    if others:
+        await asyncio.wait(others, timeout=SETTLE_TIMEOUT)
 
 
 class LocalMediaNode:
@@ -68,6 +85,8 @@ class LocalMediaNode:
     # -- the MediaNode interface -------------------------------------------------------
 
     def join(self, room_id: str, peer_id: str, offer_sdp: str, *, role: str, admitted: bool) -> str:
+        read_offer(offer_sdp)  # BadOffer before any room is touched
+
         async def go() -> str:
             return await self._room(room_id).join(peer_id, offer_sdp, role, admitted)
 
@@ -117,9 +136,13 @@ class LocalMediaNode:
         return self._call(go())
 
     def start_self_test(self, test_id: str, offer_sdp: str, *, seconds: float) -> str:
+        read_offer(offer_sdp)
+
         async def go() -> str:
-            test = self._tests[test_id] = SelfTest(test_id, seconds, self.ice_servers)
-            return await test.start(offer_sdp)
+            test = SelfTest(test_id, seconds, self.ice_servers)
+            answer = await test.start(offer_sdp)
+            self._tests[test_id] = test  # only a test that runs has a result to ask for
+            return answer
 
         return self._call(go())
 
@@ -144,6 +167,7 @@ class LocalMediaNode:
                 finished.extend(await self._rooms.pop(room_id).close())
             for test in self._tests.values():
                 await test.pc.close()
+            await _settle()
             return finished
 
         try:

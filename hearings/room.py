@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from aiortc import RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc.exceptions import InvalidAccessError, OperationError
 
 from hearings.forwarding import Outlet, Source, keyframe_asker
-from hearings.interfaces import PeerStats, Recording, RoomState, SelfTestResult, Slot
+from hearings.interfaces import BadOffer, PeerStats, Recording, RoomState, SelfTestResult, Slot
 from hearings.recorder import WebmRecorder
 from hearings.rtc import configuration
 
@@ -42,8 +43,12 @@ async def _answer(
     pc: RTCPeerConnection, offer_sdp: str, on_own_track: Any
 ) -> tuple[str, list[Outlet], list[Outlet]]:
     """Apply the offer; give every receive slot an outlet; return the answer and the
-    video and audio outlets in slot order."""
-    await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+    video and audio outlets in slot order. An offer aiortc refuses (``hearings.offers``
+    checked what it could beforehand) is the caller's ``BadOffer``; the caller closes ``pc``."""
+    try:
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
+    except (ValueError, InvalidAccessError, OperationError) as exc:
+        raise BadOffer("refused", f"{type(exc).__name__}: {exc}"[:200]) from exc
     videos: list[Outlet] = []
     audios: list[Outlet] = []
     for transceiver in pc.getTransceivers():
@@ -64,6 +69,14 @@ async def _answer(
     answer = await pc.createAnswer()
     await pc.setLocalDescription(answer)
     return pc.localDescription.sdp, videos, audios
+
+
+async def _close_unanswered(pc: RTCPeerConnection, *sources: Source | None) -> None:
+    """Undo what a failed ``_answer`` started: the sources it read from and the connection."""
+    for source in sources:
+        if source is not None:
+            source.stop()
+    await pc.close()
 
 
 @dataclass
@@ -98,9 +111,8 @@ class Room:
 
     async def join(self, peer_id: str, offer_sdp: str, role: str, admitted: bool) -> str:
         """Answer a participant; a participant who joins again (after a dropped connection)
-        replaces their earlier connection."""
-        if peer_id in self.peers:
-            await self._drop(self.peers.pop(peer_id))
+        replaces their earlier connection once the new one is answered (an offer that cannot
+        be answered leaves the earlier one as it was)."""
         pc = RTCPeerConnection(configuration(self.ice_servers))
         peer = Peer(peer_id, role, pc, admitted)
 
@@ -119,7 +131,14 @@ class Room:
                 self._stop_recording(peer)
                 self.rewire()
 
-        answer, peer.videos, peer.audios = await _answer(pc, offer_sdp, own_track)
+        try:
+            answer, peer.videos, peer.audios = await _answer(pc, offer_sdp, own_track)
+        except BaseException:
+            await _close_unanswered(pc, peer.video, peer.audio)
+            raise
+        earlier = self.peers.pop(peer_id, None)
+        if earlier is not None:
+            await self._drop(earlier)
         self.peers[peer_id] = peer
         self.rewire()
         return answer
@@ -268,7 +287,11 @@ class SelfTest:
             else:
                 self.audio = source
 
-        answer, _, _ = await _answer(self.pc, offer_sdp, own_track)
+        try:
+            answer, _, _ = await _answer(self.pc, offer_sdp, own_track)
+        except BaseException:
+            await _close_unanswered(self.pc, self.video, self.audio)
+            raise
         self._task = asyncio.ensure_future(self._measure())
         return answer
 

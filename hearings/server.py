@@ -3,7 +3,8 @@
     python -m hearings.server --socket instance/media.sock --recordings instance/recordings
 
 One JSON object per line each way: ``{"method": ..., "args": {...}}`` in,
-``{"result": ...}`` or ``{"error": ..., "kind": ...}`` out. On SIGTERM or SIGINT every
+``{"result": ...}`` or ``{"error": ..., "kind": ...}`` out (a refused offer adds ``reason``
+and ``detail``, and the client raises ``BadOffer`` again). On SIGTERM or SIGINT every
 recording is finalised before the process exits.
 """
 
@@ -20,6 +21,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
+from hearings.interfaces import BadOffer
 from hearings.node import LocalMediaNode
 
 log = logging.getLogger("hearings.server")
@@ -71,6 +73,8 @@ async def serve(node: Any, socket_path: Path) -> None:
                 except Exception as exc:  # noqa: BLE001 - every failure goes back to the caller
                     log.warning("media call failed: %s", exc)
                     reply = {"error": str(exc), "kind": type(exc).__name__}
+                    if isinstance(exc, BadOffer):  # the caller's offer: its reason goes back
+                        reply.update(kind="BadOffer", reason=exc.reason, detail=exc.detail)
                 writer.write(json.dumps(reply).encode() + b"\n")
                 await writer.drain()
         finally:

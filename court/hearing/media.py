@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from court.accounts.models import Account
 from court.audit import Actor, record_audit
 from court.db import utcnow
-from court.errors import Conflict, NotFound
+from court.errors import Conflict, NotFound, ValidationFailed
 from court.hearing import services
 from court.hearing.models import (
     COURT_ROLES,
@@ -27,7 +27,8 @@ from court.hearing.models import (
 )
 from court.settings import Settings
 from documents.blobs import FilesystemBlobStore
-from hearings.interfaces import MediaNode
+from hearings.interfaces import BadOffer, MediaNode
+from hearings.offers import read_offer
 from signing.evidence.store import EvidenceLog
 
 
@@ -35,6 +36,26 @@ class SelfTestNotFound(NotFound):
     code = "self_test_not_found"
     zh = "未找到该设备自检。"
     en = "No such self-test."
+
+
+class OfferRefused(ValidationFailed):
+    """The device's SDP offer cannot be answered: not SDP, or no audio or video the media
+    node carries. ``details`` name the field and the reason (``hearings.offers``)."""
+
+    zh = "设备发来的媒体协商信息（SDP offer）无效，须包含可用的音频或视频。"
+    en = "The SDP offer is not valid: it must offer audio or video the court can answer."
+
+
+def _refused(exc: BadOffer) -> OfferRefused:
+    return OfferRefused({"field": "sdp", "reason": exc.reason, "detail": exc.detail})
+
+
+def check_offer(offer_sdp: str) -> None:
+    """Refuse an offer the media node could not answer, before anything is recorded."""
+    try:
+        read_offer(offer_sdp)
+    except BadOffer as exc:
+        raise _refused(exc) from exc
 
 
 def start_self_test(
@@ -46,14 +67,21 @@ def start_self_test(
     hearing_id: str,
     offer_sdp: str,
 ) -> tuple[SelfTest, str]:
-    """Before the hearing, the device sends media for a few seconds and gets its measure."""
+    """Before the hearing, the device sends media for a few seconds and gets its measure.
+
+    The offer is checked after access and before the test is recorded; should the node still
+    refuse it, the request fails as a whole (the error handler rolls the test back)."""
     hearing, _ = services.for_participant(session, account, hearing_id)
     if hearing.state not in services.OPEN_STATES:
         raise services.HearingClosed({"state": hearing.state})
+    check_offer(offer_sdp)
     test = SelfTest(hearing_id=hearing.id, account_id=account.id, started_at=utcnow())
     session.add(test)
     session.flush()
-    answer = node.start_self_test(test.id, offer_sdp, seconds=settings.self_test_seconds)
+    try:
+        answer = node.start_self_test(test.id, offer_sdp, seconds=settings.self_test_seconds)
+    except BadOffer as exc:
+        raise _refused(exc) from exc
     return test, answer
 
 
@@ -100,17 +128,22 @@ def join_media(
     hearing_id: str,
     offer_sdp: str,
 ) -> tuple[str, Participant]:
-    """Check the booking, the mode and the re-verification (court side), then answer."""
-    hearing, participant = services.join(session, settings, actor, account, hearing_id=hearing_id)
-    if hearing.state not in services.OPEN_STATES:
-        raise services.HearingClosed({"state": hearing.state})
-    answer = node.join(
-        hearing.id,
-        participant.id,
-        offer_sdp,
-        role=participant.role,
-        admitted=participant.presence == "admitted",
-    )
+    """Check the booking, the mode and the re-verification (court side), then the offer;
+    only then enter the waiting room and answer. An offer the node still refuses fails the
+    request as a whole: the presence and attendance written here are rolled back."""
+    hearing, participant = services.check_join(session, settings, account, hearing_id=hearing_id)
+    check_offer(offer_sdp)
+    participant = services.enter(session, actor, hearing, participant)
+    try:
+        answer = node.join(
+            hearing.id,
+            participant.id,
+            offer_sdp,
+            role=participant.role,
+            admitted=participant.presence == "admitted",
+        )
+    except BadOffer as exc:
+        raise _refused(exc) from exc
     return answer, participant
 
 

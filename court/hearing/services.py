@@ -197,6 +197,31 @@ def court_hearings(session: Session, court_id: str) -> list[Hearing]:
 # --- scheduling -----------------------------------------------------------------------
 
 
+#: How far ahead a hearing may be booked. A first-instance civil case is to be concluded
+#: within six months of filing, six more with the court president's approval (Civil Procedure
+#: Law art. 152; simple procedure three months and one more, art. 164), and only a higher
+#: court may extend it further: a hearing more than a year away fits no time limit a court
+#: sets itself, so such a date is a slip of the keyboard (9999, 2062 for 2026), and refused.
+#: 366 days, so that the same date next year is always bookable.
+SCHEDULE_HORIZON = dt.timedelta(days=366)
+
+
+def check_schedule_time(scheduled_at: dt.datetime, now: dt.datetime) -> None:
+    """Refuse a hearing time that is not in the future or is beyond ``SCHEDULE_HORIZON``;
+    every service that sets ``Hearing.scheduled_at`` calls this."""
+    if scheduled_at.tzinfo is None or scheduled_at <= now:
+        raise ValidationFailed(
+            {"field": "scheduled_at"}, zh="开庭时间须为将来的时间。", en="Schedule in the future."
+        )
+    latest = now + SCHEDULE_HORIZON
+    if scheduled_at > latest:
+        raise ValidationFailed(
+            {"field": "scheduled_at", "latest": latest.isoformat()},
+            zh="开庭时间不得晚于一年之后，请检查年份。",
+            en="A hearing can be scheduled at most one year ahead; check the year.",
+        )
+
+
 def schedule(
     session: Session,
     actor: Actor,
@@ -210,11 +235,8 @@ def schedule(
     case = session.get(Case, case_id)
     if case is None or case.court_id != judge.court_id or case.case_number is None:
         raise NotFound({"case": case_id})
-    if scheduled_at.tzinfo is None or scheduled_at <= utcnow():
-        raise ValidationFailed(
-            {"field": "scheduled_at"}, zh="开庭时间须为将来的时间。", en="Schedule in the future."
-        )
     now = utcnow()
+    check_schedule_time(scheduled_at, now)
     hearing = Hearing(
         court_id=case.court_id,
         case_id=case.id,
@@ -750,6 +772,15 @@ def join(
 ) -> tuple[Hearing, Participant]:
     """A booked online participant who has just re-verified (R5) enters the waiting room
     (court staff go straight in). Refused after the hearing closed."""
+    hearing, participant = check_join(session, settings, account, hearing_id=hearing_id)
+    return hearing, enter(session, actor, hearing, participant)
+
+
+def check_join(
+    session: Session, settings: Settings, account: Account, *, hearing_id: str
+) -> tuple[Hearing, Participant]:
+    """Refuse a join before anything is written: not booked, closed, not online, or a party
+    without a fresh re-verification (R5). Locks the hearing for the ``enter`` that follows."""
     hearing, participant = for_participant(session, account, hearing_id, lock=True)
     if hearing.state not in OPEN_STATES:
         raise HearingClosed({"state": hearing.state})
@@ -757,6 +788,13 @@ def join(
         raise NotOnline({"mode": hearing.mode})
     if participant.role not in COURT_ROLES:
         require_fresh_verification(session, settings, account.id, ReverifyPurpose.HEARING)
+    return hearing, participant
+
+
+def enter(
+    session: Session, actor: Actor, hearing: Hearing, participant: Participant
+) -> Participant:
+    """Record a checked join (``check_join``): the waiting room, or straight in for staff."""
     if participant.role in COURT_ROLES:
         participant.presence = "admitted"
     elif participant.presence != "admitted":
@@ -765,7 +803,7 @@ def join(
     session.add(participant)
     _attendance(session, hearing, participant, "join")
     record_audit(session, actor, "hearing.join", "hearing", hearing.id)
-    return hearing, participant
+    return participant
 
 
 def leave(session: Session, actor: Actor, account: Account, *, hearing_id: str) -> Participant:

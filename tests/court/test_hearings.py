@@ -13,11 +13,22 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from court.hearing.models import Hearing, HearingConsent
+from court.hearing.models import AttendanceEvent, Hearing, HearingConsent, Participant, SelfTest
+from hearings.client import RemoteMediaNode
 from litigant_client import ApiError, LitigantClient
 from signing.signatures import canonical_json
 from tests import factories
 from tests.court.hearing_world import FAVOURABLE, JUDGE, Court
+from tests.hearings.sdp import OFFER
+
+#: What a new user sent as an SDP offer: parser errors (once a 500), plain text and an SDP
+#: without media (once answered with an empty answer, and the party put in the waiting room).
+NOT_OFFERS = [
+    ("v=0 garbage sdp", "not_sdp"),
+    ("hello world, not sdp", "not_sdp"),
+    ("x" * 50, "not_sdp"),
+    ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n", "no_media"),
+]
 
 
 @pytest.fixture
@@ -433,3 +444,95 @@ def test_the_text_channel_is_for_the_booked_participants_while_the_hearing_is_op
     )
     assert status == 409
     assert error["code"] == "hearing_closed"
+
+
+def _refused_offer(call: Any, reason: str) -> None:
+    status, error = _error(call)
+    assert status == 422
+    assert error["code"] == "validation_failed"
+    assert error["details"]["field"] == "sdp"
+    assert error["details"]["reason"] == reason
+
+
+def _self_tests(session: Session, hearing_id: str) -> list[SelfTest]:
+    session.rollback()
+    return list(session.exec(select(SelfTest).where(SelfTest.hearing_id == hearing_id)))
+
+
+def test_a_self_test_offer_that_is_not_sdp_is_refused_and_no_test_is_recorded(
+    court: Court, session: Session
+) -> None:
+    hearing_id = court.schedule()
+    path = f"/hearings/{hearing_id}/self-tests"
+    for offer, reason in NOT_OFFERS:
+        _refused_offer(lambda o=offer: court.alice.call("POST", path, {"sdp": o}), reason)
+    assert _self_tests(session, hearing_id) == []
+    assert court.alice.call("GET", f"/hearings/{hearing_id}")["my_self_test"] is None
+    # A device's real offer is answered, and its test runs.
+    started = court.alice.call("POST", path, {"sdp": OFFER})
+    assert "m=video" in started["sdp"]
+    assert [t.result for t in _self_tests(session, hearing_id)] == ["running"]
+
+
+def test_joining_with_an_offer_that_is_not_sdp_is_refused_and_presence_is_unchanged(
+    court: Court, session: Session
+) -> None:
+    hearing_id = court.schedule()
+    court.video_ready(hearing_id)
+    path = f"/hearings/{hearing_id}/media"
+    # Access is checked before the offer: without re-verifying (R5) it is 403 either way.
+    status, _ = _error(lambda: court.alice.call("POST", path, {"sdp": "hello world, not sdp"}))
+    assert status == 403
+    court.alice.reverify("hearing")
+    for offer, reason in NOT_OFFERS:
+        _refused_offer(lambda o=offer: court.alice.call("POST", path, {"sdp": o}), reason)
+    assert court.alice.call("GET", f"/hearings/{hearing_id}/room")["presence"] == "invited"
+    session.rollback()
+    alice = session.exec(
+        select(Participant).where(
+            Participant.hearing_id == hearing_id, Participant.name == "刘小明"
+        )
+    ).one()
+    assert (alice.presence, alice.joined_at) == ("invited", None)
+    assert not session.exec(
+        select(AttendanceEvent).where(AttendanceEvent.hearing_id == hearing_id)
+    ).all()
+    # A device's real offer is answered, into the waiting room.
+    joined = court.alice.call("POST", path, {"sdp": OFFER})
+    assert joined["presence"] == "waiting"
+    assert "m=audio" in joined["sdp"]
+
+
+def test_a_media_node_that_cannot_be_reached_is_a_server_fault_and_records_nothing(
+    court: Court, session: Session, tmp_path: Any
+) -> None:
+    """A good offer and a broken node: not the party's fault, so not a 4xx."""
+    court.app.extensions["court.media_node"] = RemoteMediaNode(tmp_path / "no-media.sock")
+    hearing_id = court.schedule()
+    status, _ = _error(
+        lambda: court.alice.call("POST", f"/hearings/{hearing_id}/self-tests", {"sdp": OFFER})
+    )
+    assert 500 <= status < 600
+    assert _self_tests(session, hearing_id) == []
+
+
+def _schedule_at(court: Court, raw: str) -> Any:
+    return court.form(
+        "/staff/hearings/", "/staff/hearings/", case_id=court.case_id, scheduled_at=raw
+    )
+
+
+def test_a_hearing_is_scheduled_at_most_a_year_ahead(court: Court, session: Session) -> None:
+    now = dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8)))
+    too_late = (now + dt.timedelta(days=400)).strftime("%Y-%m-%dT%H:%M")
+    for raw in ("9999-12-31T23:59", "9999-12-31T23:59-05:00", too_late):
+        reply = _schedule_at(court, raw)
+        assert reply.status_code == 422, raw
+        assert "开庭时间不得晚于一年之后" in reply.get_data(as_text=True)
+    session.rollback()
+    assert not session.exec(select(Hearing)).all()
+    # Within the year (and in the future) it is booked.
+    within = (now + dt.timedelta(days=360)).strftime("%Y-%m-%dT%H:%M")
+    assert _schedule_at(court, within).status_code == 302
+    past = (now - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    assert _schedule_at(court, past).status_code == 422

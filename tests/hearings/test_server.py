@@ -14,7 +14,9 @@ import av
 import pytest
 
 from hearings.client import MediaNodeError, RemoteMediaNode
+from hearings.interfaces import BadOffer
 from tests.hearings.peers import PeerProcess
+from tests.hearings.sdp import OFFER
 
 pytestmark = pytest.mark.slow
 
@@ -85,3 +87,21 @@ def test_shutdown_finalises_the_recordings_of_a_running_hearing(
             assert sorted(s.type for s in container.streams) == ["audio", "video"]
             assert container.duration is not None
             assert container.duration / 1e6 >= 1.0
+
+
+def test_a_media_process_sends_a_refused_offer_back_as_a_bad_offer(
+    media_server: tuple[subprocess.Popen[bytes], Path, Path],
+) -> None:
+    """Not a ``MediaNodeError`` (a failing node): the court answers it as the caller's 422."""
+    _, socket_path, _ = media_server
+    node = RemoteMediaNode(socket_path)
+    with pytest.raises(BadOffer) as caught:
+        node.join("room-1", "peer-1", "v=0 garbage sdp", role="plaintiff", admitted=False)
+    assert caught.value.reason == "not_sdp"
+    assert "invalid literal" in caught.value.detail
+    with pytest.raises(BadOffer) as caught:
+        node.start_self_test("test-1", "x" * 50, seconds=1.0)
+    assert caught.value.reason == "not_sdp"
+    # The process goes on serving, and holds no trace of either.
+    assert node.state("room-1").peers == []
+    assert "m=audio" in node.start_self_test("test-2", OFFER, seconds=1.0)
