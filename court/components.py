@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from court.accounts.interfaces import CodeSender
     from court.identity.interfaces import IdentityProvider
     from court.identity.protection import IdNumberProtector
-    from court.mediation.deadlines import WorkingCalendar
     from court.registry.services import DocumentTools
     from court.settings import Settings
+    from court.timekeeping import WorkingCalendar
     from documents.blobs import FilesystemBlobStore
     from documents.sealing import SealingKey
     from hearings.interfaces import MediaNode
@@ -103,7 +103,7 @@ def timestamper() -> TimeStamper:
 
 def working_calendar() -> WorkingCalendar:
     """The court's working days: weekends and configured holidays off, make-up days on."""
-    from court.mediation.deadlines import WorkingCalendar
+    from court.timekeeping import WorkingCalendar
 
     current = settings()
     return WorkingCalendar(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Response, jsonify, render_template
@@ -10,6 +11,8 @@ from pydantic.json_schema import models_json_schema
 
 from court.api.models import ErrorResponse
 from court.api.routing import ApiBlueprint, Operation
+
+SCHEMA_REF = "#/components/schemas/"
 
 _ERROR_TEXT = {
     400: "Malformed request",
@@ -24,19 +27,30 @@ _ERROR_TEXT = {
 
 
 def build_openapi(api: ApiBlueprint, *, title: str, version: str) -> dict[str, Any]:
-    """Return the OpenAPI 3.1 document for every operation registered on ``api``."""
+    """Return the OpenAPI 3.1 document for every operation registered on ``api``.
+
+    Query models go through the same schema generation as bodies and responses, so the
+    enums and models they use land in components/schemas under the same names, and no
+    parameter is left pointing at a ``$defs`` the document does not have.
+    """
     models: list[tuple[type[BaseModel], Any]] = [(ErrorResponse, "serialization")]
     for op in api.operations:
+        if op.query is not None:
+            models.append((op.query, "validation"))
         if op.body is not None:
             models.append((op.body, "validation"))
         if op.response is not None:
             models.append((op.response, "serialization"))
     refs, defs = models_json_schema(
-        list(dict.fromkeys(models)), ref_template="#/components/schemas/{model}"
+        list(dict.fromkeys(models)), ref_template=SCHEMA_REF + "{model}"
     )
+    schemas: dict[str, Any] = defs.get("$defs", {})
     paths: dict[str, dict[str, Any]] = {}
     for op in api.operations:
-        paths.setdefault(api.prefix + op.openapi_path, {})[op.method.lower()] = _operation(op, refs)
+        paths.setdefault(api.prefix + op.openapi_path, {})[op.method.lower()] = _operation(
+            op, refs, schemas
+        )
+    _drop_unreferenced_query_models(api, refs, schemas, paths)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -50,18 +64,53 @@ def build_openapi(api: ApiBlueprint, *, title: str, version: str) -> dict[str, A
         },
         "paths": paths,
         "components": {
-            "schemas": defs.get("$defs", {}),
+            "schemas": schemas,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
 
 
-def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
+def _schema_name(ref: dict[str, Any]) -> str:
+    return str(ref["$ref"]).removeprefix(SCHEMA_REF)
+
+
+def _refs_in(node: Any) -> Iterator[str]:
+    """Every ``$ref`` value anywhere in a JSON document."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _refs_in(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs_in(item)
+
+
+def _drop_unreferenced_query_models(
+    api: ApiBlueprint,
+    refs: dict[Any, Any],
+    schemas: dict[str, Any],
+    paths: dict[str, Any],
+) -> None:
+    """Remove the schemas of query models that only became parameters.
+
+    Their properties are spelled out as parameters; the models themselves stay in
+    components/schemas only if something else (a body, a response) refers to them.
+    """
+    names = {_schema_name(refs[(op.query, "validation")]) for op in api.operations if op.query}
+    for name in names:
+        others = {k: v for k, v in schemas.items() if k != name}
+        if SCHEMA_REF + name not in set(_refs_in(paths)) | set(_refs_in(others)):
+            del schemas[name]
+
+
+def _operation(op: Operation, refs: dict[Any, Any], schemas: dict[str, Any]) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "operationId": op.name,
         "summary": op.summary,
         "tags": list(op.tags),
-        "parameters": _parameters(op),
+        "parameters": _parameters(op, refs, schemas),
         "responses": _responses(op, refs),
     }
     description = op.description
@@ -84,13 +133,15 @@ def _operation(op: Operation, refs: dict[Any, Any]) -> dict[str, Any]:
     return doc
 
 
-def _parameters(op: Operation) -> list[dict[str, Any]]:
+def _parameters(
+    op: Operation, refs: dict[Any, Any], schemas: dict[str, Any]
+) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
         for name in op.path_params
     ]
     if op.query is not None:
-        schema = op.query.model_json_schema()
+        schema = schemas[_schema_name(refs[(op.query, "validation")])]
         required = set(schema.get("required", []))
         params += [
             {"name": name, "in": "query", "required": name in required, "schema": prop}

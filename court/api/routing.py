@@ -127,6 +127,8 @@ class ApiBlueprint:
         self.blueprint = Blueprint(name, __name__, url_prefix=prefix)
         self.prefix = prefix
         self.operations: list[Operation] = []
+        #: The views declared per URL rule, to turn off Flask's own OPTIONS reply on them.
+        self._views: dict[str, list[Callable[..., Any]]] = {}
 
     def route(
         self,
@@ -204,9 +206,23 @@ class ApiBlueprint:
 
             self.blueprint.add_url_rule(rule, op.name, view, methods=[method])
             self.operations.append(op)
+            self._views.setdefault(rule, []).append(view)
+            self._answer_options_explicitly(rule)
             return fn
 
         return decorate
+
+    def _answer_options_explicitly(self, rule: str) -> None:
+        """Stop Flask answering OPTIONS by itself on a rule that declares an OPTIONS operation.
+
+        Flask adds OPTIONS to every other rule with the same path, and the first rule added
+        wins, so its empty 200 would shadow the declared operation (e.g. tus discovery). The
+        blueprint reads the flag when it is registered, after every endpoint was declared.
+        """
+        if not any(o.rule == rule and o.method == "OPTIONS" for o in self.operations):
+            return
+        for view in self._views[rule]:
+            view.provide_automatic_options = False  # type: ignore[attr-defined]
 
     def get(self, rule: str, **kw: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         return self.route("GET", rule, **kw)

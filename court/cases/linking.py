@@ -24,7 +24,7 @@ from court.db import after_commit, utcnow
 from court.errors import Conflict, Forbidden, NotFound
 from court.identity.errors import IdentityRequired
 from court.identity.models import Person
-from court.mediation.deadlines import CHINA, WorkingCalendar, local_date
+from court.timekeeping import CHINA, WorkingCalendar, local_date
 
 if TYPE_CHECKING:
     from court.hearing.models import Participant

@@ -28,6 +28,8 @@ from court.ratelimit import limit_account
 from documents.images import ImageLimits
 
 TUS_VERSION = "1.0.0"
+#: The tus 1.0 extensions implemented besides the core protocol.
+TUS_EXTENSIONS = "creation,termination"
 TUS_HEADERS = ("Tus-Resumable", "Upload-Length", "Upload-Metadata", "Upload-Offset")
 
 
@@ -337,6 +339,19 @@ def _folder() -> Any:
     return components.settings().instance_path / "uploads"
 
 
+def _tus_discovery() -> Response:
+    """tus 1.0 OPTIONS: the versions (MUST), the extensions supported and the largest page
+    accepted, which is the limit creation and PATCH enforce."""
+    return _tus_response(
+        204,
+        {
+            "Tus-Version": TUS_VERSION,
+            "Tus-Extension": TUS_EXTENSIONS,
+            "Tus-Max-Size": str(components.settings().page_max_bytes),
+        },
+    )
+
+
 @api.route(
     "OPTIONS",
     "/uploads",
@@ -346,14 +361,33 @@ def _folder() -> Any:
     summary="tus discovery: version, extensions and maximum size",
 )
 def tus_options() -> Response:
-    return _tus_response(
-        204,
-        {
-            "Tus-Version": TUS_VERSION,
-            "Tus-Extension": "creation,termination",
-            "Tus-Max-Size": str(components.settings().page_max_bytes),
-        },
-    )
+    return _tus_discovery()
+
+
+@api.route(
+    "OPTIONS",
+    "/submissions/<submission_id>/pages",
+    roles=None,
+    tags=["filing"],
+    idempotent=False,
+    summary="tus discovery at the creation URL: version, extensions and maximum size",
+)
+def tus_options_for_pages(submission_id: str) -> Response:
+    """The same answer for every submission: discovery says nothing about any one of them."""
+    return _tus_discovery()
+
+
+@api.route(
+    "OPTIONS",
+    "/uploads/<upload_id>",
+    roles=None,
+    tags=["filing"],
+    idempotent=False,
+    summary="tus discovery at an upload URL: version, extensions and maximum size",
+)
+def tus_options_for_upload(upload_id: str) -> Response:
+    """The same answer for every upload: discovery says nothing about any one of them."""
+    return _tus_discovery()
 
 
 @api.post(

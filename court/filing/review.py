@@ -20,6 +20,7 @@ from court.identity.protection import IdNumberProtector
 from court.identity.validators import InvalidIdNumber, canonical_id
 from court.reference.models import CauseTag
 from court.reference.services import cause_tags
+from court.timekeeping import local_date
 from signing.evidence.store import EvidenceLog
 
 #: R7: the deficiencies a correction notice can list, besides free text.
@@ -213,7 +214,7 @@ def _open_case(
         session,
         court_id=court.id,
         court_code=court.code,
-        year=utcnow().year,
+        year=local_date(utcnow()).year,
         case_type=CaseType.ENFORCEMENT if enforcement else CaseType.CIVIL_FIRST_INSTANCE,
     )
     raw_parties = details.get("parties", [])
@@ -295,7 +296,7 @@ def request_correction(
     if submission.state == SubmissionState.CORRECTED.value:
         raise AlreadyCorrected
     unknown = [i for i in items if i not in CORRECTION_CHECKLIST]
-    if unknown or (not items and not note.strip()) or deadline <= utcnow().date():
+    if unknown or (not items and not note.strip()) or deadline <= local_date(utcnow()):
         raise NothingToCorrect({"unknown_items": unknown})
     submission.correction_items = [CORRECTION_CHECKLIST[i] for i in items] + (
         [note.strip()] if note.strip() else []

@@ -36,6 +36,7 @@ from court.filing.models import (
     Upload,
 )
 from court.identity.errors import IdentityRequired
+from court.timekeeping import local_date
 from signing.evidence.store import AppendedLeaf, EvidenceLog
 from signing.pki import CourtPKI
 from signing.signatures import canonical_json, verify_device_signature
@@ -251,7 +252,8 @@ def sign_submission(
     submission.device_id = device.id
     submission.signed_at = now
     submission.handwriting_sha256 = handwriting_sha256
-    submission.review_period_start = now.date()
+    # R7: the acceptance period counts from the court's calendar day (Beijing), not UTC's.
+    submission.review_period_start = local_date(now)
     SUBMISSION_MOVES.move(
         session, submission, SubmissionState.SUBMITTED, actor, "signed by the filer"
     )
@@ -290,7 +292,8 @@ def sign_submission(
 
 
 def _mark_corrected(session: Session, actor: Actor, correction: Submission) -> None:
-    """R7: the corrections arrived; the acceptance period restarts the next day."""
+    """R7: the corrections arrived; the acceptance period restarts the next day, counted in
+    the court's calendar (a correction at 03:25 Beijing time arrived on that Beijing day)."""
     assert correction.corrects_id is not None
     original = session.exec(
         select(Submission).where(Submission.id == correction.corrects_id).with_for_update()
@@ -298,5 +301,6 @@ def _mark_corrected(session: Session, actor: Actor, correction: Submission) -> N
     SUBMISSION_MOVES.move(
         session, original, SubmissionState.CORRECTED, actor, f"correction {correction.id} filed"
     )
-    original.review_period_start = (correction.signed_at or utcnow()).date() + dt.timedelta(days=1)
+    arrived = local_date(correction.signed_at or utcnow())
+    original.review_period_start = arrived + dt.timedelta(days=1)
     session.add(original)

@@ -18,6 +18,7 @@ from court.filing import decisions, review
 from court.filing.models import Page, Submission
 from court.filing.notices import KIND_NAMES
 from court.filing.services import pages_of, pseudonym
+from court.timekeeping import local_date
 from court.web.auth import current_principal, current_staff, load_staff, staff_required
 from signing.errors import SigningError
 from signing.signatures import verify_device_signature
@@ -78,7 +79,7 @@ def detail(submission_id: str) -> str:
         state_names=STATE_NAMES,
         checklist=review.CORRECTION_CHECKLIST,
         party_roles=PARTY_ROLE_NAMES,
-        default_deadline=(utcnow() + dt.timedelta(days=7)).date(),
+        default_deadline=local_date(utcnow()) + dt.timedelta(days=7),
     )
 
 

@@ -29,9 +29,9 @@ from court.hearing.models import (
     ParticipantRole,
 )
 from court.hearing.transcript import current_transcript, issue_transcript
-from court.mediation.deadlines import CHINA
 from court.threads import services as thread
 from court.threads.api import attachment_response, stream_response
+from court.timekeeping import CHINA
 from court.web.auth import current_principal, current_staff, load_staff, staff_required
 
 hearing_web = Blueprint("hearing_web", __name__, url_prefix="/staff/hearings")

@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 from court.audit import Actor, record_audit
 from court.db import utcnow
 from court.errors import Conflict, NotFound, ValidationFailed
-from court.mediation.deadlines import CHINA, WorkingCalendar
 from court.mediation.directory import get_mediator
 from court.mediation.models import Appointment, AppointmentState
+from court.timekeeping import CHINA, WorkingCalendar
 
 SLOT = dt.timedelta(minutes=30)
 #: Consultation hours, China time: 9:00–12:00 and 13:30–17:00 on working days.

@@ -1,13 +1,14 @@
 """Mediation time limits as pure rules: dates in, dates and reasons out (R11, R13).
 
-Working days skip weekends and the configured public holidays, and count the configured
-make-up working days (调休) on weekends. No Flask, no database.
+Working days are the court's (``court.timekeeping``). No Flask, no database.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+from court.timekeeping import WorkingCalendar
 
 #: R11 (OMR 10, 12): working days for each step of choosing a mediator.
 CHOOSE_WORKING_DAYS = 2
@@ -17,42 +18,6 @@ ACCEPT_WORKING_DAYS = 3
 PRE_FILING_DAYS = 30
 ORDINARY_DAYS = 15
 SIMPLE_DAYS = 7
-
-
-#: Time limits count in China Standard Time, where the court sits.
-CHINA = dt.timezone(dt.timedelta(hours=8))
-
-
-def local_date(moment: dt.datetime) -> dt.date:
-    """The court's calendar date at an instant."""
-    return moment.astimezone(CHINA).date()
-
-
-@dataclass(frozen=True)
-class WorkingCalendar:
-    holidays: frozenset[dt.date] = field(default_factory=frozenset)
-    #: Weekend days that are working days because a holiday was moved (调休).
-    makeup_workdays: frozenset[dt.date] = field(default_factory=frozenset)
-
-    def is_working_day(self, day: dt.date) -> bool:
-        if day in self.makeup_workdays:
-            return True
-        return day.weekday() < 5 and day not in self.holidays
-
-    def add_working_days(self, start: dt.date, count: int) -> dt.date:
-        """The day on which ``count`` working days after ``start`` have passed.
-
-        The period starts the day after ``start`` (the day of the event does not count).
-        """
-        if count < 0:
-            raise ValueError("count must not be negative")
-        day = start
-        remaining = count
-        while remaining:
-            day += dt.timedelta(days=1)
-            if self.is_working_day(day):
-                remaining -= 1
-        return day
 
 
 @dataclass(frozen=True)

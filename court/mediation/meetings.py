@@ -15,10 +15,10 @@ from court.errors import NotFound, ValidationFailed
 from court.identity.models import ReverifyPurpose
 from court.identity.services import require_fresh_verification
 from court.mediation import services
-from court.mediation.deadlines import CHINA
 from court.mediation.errors import MediationNotFound, WrongState
 from court.mediation.models import Attendance, MediationSession
 from court.settings import Settings
+from court.timekeeping import CHINA
 
 
 def sessions_of(session: Session, mediation_id: str) -> list[MediationSession]:

@@ -23,7 +23,6 @@ from court.identity.errors import IdentityRequired
 from court.identity.models import Person
 from court.live import notify_after_commit
 from court.mediation import deadlines
-from court.mediation.deadlines import WorkingCalendar, local_date
 from court.mediation.errors import (
     DeadlinePassed,
     MediationNotFound,
@@ -48,6 +47,7 @@ from court.mediation.models import (
 from court.reference.models import CaseCause, CauseTag
 from court.reference.services import cause_tags
 from court.threads.models import Message
+from court.timekeeping import WorkingCalendar, local_date
 
 #: A reminder goes out this many days before the mediation's time limit (R13).
 REMIND_DAYS_BEFORE = 3

@@ -14,7 +14,6 @@ from court.cases.models import Case
 from court.db import db
 from court.errors import NotFound, ValidationFailed
 from court.mediation import directory, meetings, papers, services
-from court.mediation.deadlines import CHINA
 from court.mediation.models import (
     GROUND_NAMES,
     MEDIATOR_TYPE_NAMES,
@@ -34,6 +33,7 @@ from court.registry.views import STATE_NAMES as DOC_STATE_NAMES
 from court.threads import services as thread
 from court.threads.api import attachment_response, stream_response
 from court.threads.models import Attachment
+from court.timekeeping import CHINA
 from court.web.auth import current_principal, current_staff, load_staff, staff_required
 from documents.errors import PageRejected
 from documents.uploads import sniff_attachment

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from court.cases.linking import link_deadline
 from court.cases.models import CaseParty
-from court.mediation.deadlines import WorkingCalendar
+from court.timekeeping import WorkingCalendar
 from litigant_client import ApiError, LitigantClient
 from tests.court.hearing_world import Court
 
@@ -245,7 +245,7 @@ def _bob_party_by_id(session: Session, party_id: str) -> CaseParty:
 def test_the_three_days_count_as_the_civil_procedure_law_counts_them() -> None:
     """Art. 85: from the day after the notice, to the end of the last day (court time); a
     last day that is a rest day or a holiday moves to the next working day."""
-    from court.mediation.deadlines import CHINA, WorkingCalendar
+    from court.timekeeping import CHINA, WorkingCalendar
 
     calendar = WorkingCalendar(holidays=frozenset({dt.date(2026, 12, 31)}))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import io
@@ -217,6 +218,39 @@ def test_empty_and_oversized_pages_are_refused_at_creation(make_litigant, app: F
     )
     assert no_tus.status == 412
     assert _part_files(app) == []
+
+
+def test_tus_discovery_answers_options_at_every_upload_url(make_litigant, app: Flask) -> None:
+    """tus 1.0 OPTIONS: 204 with Tus-Version (a MUST), the extensions the README promises in
+    Tus-Extension, and in Tus-Max-Size the very limit creation enforces."""
+    litigant, filing, draft = _filed(make_litigant)
+    pages = f"/api/v1/submissions/{draft['id']}/pages"
+    location = filing.start_page(draft["id"], document_photo())
+    limit = app.extensions["court.settings"].page_max_bytes
+    for url in (pages, location, "/api/v1/uploads"):
+        # Discovery needs neither a token nor Tus-Resumable (a client asks before it knows).
+        reply = litigant.transport.send("OPTIONS", url, None, {})
+        assert reply.status == 204, url
+        assert reply.headers["Tus-Resumable"] == "1.0.0"
+        assert reply.headers["Tus-Version"] == "1.0.0"
+        assert set(reply.headers["Tus-Extension"].split(",")) == {"creation", "termination"}
+        assert reply.headers["Tus-Max-Size"] == str(limit)
+    headers = {
+        "Authorization": f"Bearer {litigant.access_token}",
+        "Tus-Resumable": "1.0.0",
+        "Upload-Metadata": "sha256 "
+        + base64.b64encode(hashlib.sha256(b"page").hexdigest().encode()).decode(),
+    }
+    over = litigant.transport.send(
+        "POST", pages, None, {**headers, "Upload-Length": str(limit + 1)}
+    )
+    assert over.status == 413
+    at_limit = litigant.transport.send(
+        "POST", pages, None, {**headers, "Upload-Length": str(limit)}
+    )
+    assert at_limit.status == 201
+    # The other methods on the same URLs still work as before.
+    assert filing.offset(location) == 0
 
 
 def _exif_rotated_with_gps() -> bytes:

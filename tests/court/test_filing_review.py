@@ -7,6 +7,7 @@ import re
 import threading
 
 import pytest
+import time_machine
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
@@ -15,6 +16,7 @@ from court.accounts.models import Court, Role
 from court.cases.models import Case
 from court.db import get_engine, unit_of_work
 from court.filing.numbering import CaseType, next_case_number
+from court.timekeeping import CHINA, local_date
 from litigant_client import Filing, LitigantClient
 from signing.evidence import merkle
 from tests import factories
@@ -82,7 +84,7 @@ def test_a_clerk_registers_a_complaint_and_the_litigant_is_served_the_notice(
     assert image.mimetype == "image/jpeg"
     assert _form(clerk, submission_id, "register").status_code == 302
     cases = litigant.call("GET", "/cases")["items"]
-    year = dt.datetime.now(dt.UTC).year
+    year = local_date(dt.datetime.now(dt.UTC)).year
     assert [c["case_number"] for c in cases] == [f"({year})浙0203民初1号"]
     assert cases[0]["state"] == "registered"
     assert cases[0]["title"] == "刘小明诉宁波某商贸有限公司"
@@ -156,12 +158,82 @@ def test_one_correction_notice_then_the_correction_restarts_the_period(
     session.rollback()
     restarted = session.get(Submission, submission_id).review_period_start
     signed = session.get(Submission, correction_id).signed_at
-    assert restarted == signed.date() + dt.timedelta(days=1)
+    assert restarted == local_date(signed) + dt.timedelta(days=1)
     # R7: never a second correction notice.
     second = _form(clerk, submission_id, "correction", items=["claims_unclear"], deadline=deadline)
     assert second.status_code == 409
     assert _form(clerk, submission_id, "register").status_code == 302
     assert litigant.call("GET", f"/submissions/{correction_id}")["state"] == "accepted"
+
+
+#: 03:25 on 4 December in Beijing, where the court sits, is still 3 December in UTC.
+BEIJING_SMALL_HOURS = dt.datetime(2026, 12, 3, 19, 25, tzinfo=dt.UTC)
+
+
+def _beijing(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    """A Beijing wall-clock time on ``day``, as a UTC instant."""
+    return dt.datetime.combine(day, dt.time(hour, minute), CHINA).astimezone(dt.UTC)
+
+
+def _court_today() -> dt.date:
+    """Decisions are sealed with certificates minted when the test instance was made, so a
+    test that seals travels forward from the real time, never back before it."""
+    return local_date(dt.datetime.now(dt.UTC))
+
+
+def test_the_acceptance_period_starts_on_the_court_s_date_not_utc_s(
+    app: Flask, make_litigant, session: Session
+) -> None:
+    with time_machine.travel(BEIJING_SMALL_HOURS, tick=False):
+        litigant = make_litigant()
+        submission_id = _file(litigant, details=COMPLAINT)
+        clerk = _clerk(app, session)
+        detail = clerk.get(f"/staff/filings/{submission_id}").get_data(as_text=True)
+        mine = litigant.call("GET", f"/submissions/{submission_id}")
+    assert "<th>受理期限起算日</th><td>2026-12-04</td>" in detail
+    assert mine["next_step"]["code"] == "await_review"
+    assert mine["next_step"]["due"] == "2026-12-11"
+
+
+def test_corrections_arriving_in_beijing_small_hours_restart_the_period_the_next_day(
+    app: Flask, make_litigant, session: Session
+) -> None:
+    day = _court_today() + dt.timedelta(days=1)
+    small_hours = _beijing(day, 3, 25)
+    assert small_hours.date() == day - dt.timedelta(days=1)  # still the day before in UTC
+    with time_machine.travel(small_hours, tick=False):
+        litigant = make_litigant()
+        submission_id = _file(litigant, details=COMPLAINT)
+        clerk = _clerk(app, session)
+        page = clerk.get(f"/staff/filings/{submission_id}").get_data(as_text=True)
+        # It is already ``day`` at the court: a deadline of "today" is no deadline.
+        items = ["claims_unclear"]
+        today = _form(clerk, submission_id, "correction", items=items, deadline=day.isoformat())
+        assert today.status_code == 422
+        week = (day + dt.timedelta(days=7)).isoformat()
+        asked = _form(clerk, submission_id, "correction", items=items, deadline=week)
+        assert asked.status_code == 302
+        _file(litigant, "correction", corrects_id=submission_id)
+        original = litigant.call("GET", f"/submissions/{submission_id}")
+    # The clerk's default deadline is seven days from the court's today.
+    assert f'name="deadline" value="{week}"' in page
+    assert original["state"] == "corrected"
+    # R7: the corrections arrived on ``day`` (Beijing); the period restarts the day after.
+    restarted = day + dt.timedelta(days=1)
+    assert original["next_step"]["due"] == (restarted + dt.timedelta(days=7)).isoformat()
+
+
+def test_a_case_registered_on_new_year_s_morning_in_beijing_is_numbered_in_the_new_year(
+    app: Flask, make_litigant, session: Session
+) -> None:
+    new_year = dt.date(_court_today().year + 1, 1, 1)
+    with time_machine.travel(_beijing(new_year, 1, 0), tick=False):  # 17:00 UTC, 31 December
+        litigant = make_litigant()
+        submission_id = _file(litigant, details=COMPLAINT)
+        clerk = _clerk(app, session)
+        assert _form(clerk, submission_id, "register").status_code == 302
+        cases = litigant.call("GET", "/cases")["items"]
+    assert [c["case_number"] for c in cases] == [f"({new_year.year})浙0203民初1号"]
 
 
 def test_a_rejection_is_served_as_a_ruling_with_reasons(
@@ -201,7 +273,7 @@ def test_a_withdrawal_and_an_enforcement_application_are_registered(
         },
     )
     _form(clerk, enforcement, "register")
-    year = dt.datetime.now(dt.UTC).year
+    year = local_date(dt.datetime.now(dt.UTC)).year
     numbers = {c["case_number"] for c in litigant.call("GET", "/cases")["items"]}
     assert f"({year})浙0203执1号" in numbers
     notices = [d["title"] for d in litigant.call("GET", "/inbox")["items"]]
@@ -358,7 +430,7 @@ def test_registration_skips_numbers_already_taken(app: Flask, session: Session) 
     from court.db import utcnow
 
     court = factories.court(session)
-    year = dt.datetime.now(dt.UTC).year
+    year = local_date(dt.datetime.now(dt.UTC)).year
     session.add(
         Case(
             court_id=court.id,
@@ -393,5 +465,5 @@ def test_after_the_demo_seed_a_clerk_can_register(
     session.rollback()
     clerk = _clerk(app, session, "clerk2")
     assert _form(clerk, submission_id, "register").status_code == 302
-    year = dt.datetime.now(dt.UTC).year
+    year = local_date(dt.datetime.now(dt.UTC)).year
     assert litigant.call("GET", "/cases")["items"][0]["case_number"] == f"({year})浙0203民初2号"

@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 
 from court.mediation.deadlines import (
-    WorkingCalendar,
     acceptance_deadline,
     choice_deadlines,
     mediation_deadline,
 )
+from court.timekeeping import WorkingCalendar
 
 # 2026-12-04 is a Friday.
 FRIDAY = dt.date(2026, 12, 4)

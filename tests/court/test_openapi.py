@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -40,6 +42,59 @@ def test_every_schema_reference_resolves(client: FlaskClient) -> None:
     refs = set(re.findall(r'"\$ref": ?"#/components/schemas/([^"]+)"', str(doc).replace("'", '"')))
     assert refs, "the document uses shared schemas"
     assert refs <= set(doc["components"]["schemas"])
+
+
+def _refs(node: Any, where: str = "#") -> Iterator[tuple[str, str]]:
+    """Every ``$ref`` in a JSON document, with the JSON Pointer of the object holding it."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref":
+                yield where, value
+            else:
+                yield from _refs(value, f"{where}/{_escape(str(key))}")
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _refs(item, f"{where}/{i}")
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _resolve(doc: dict[str, Any], ref: str) -> Any:
+    """Follow a local reference (RFC 6901 JSON Pointer after ``#``); KeyError if it dangles."""
+    assert ref.startswith("#/"), f"only local references are expected, got {ref}"
+    node: Any = doc
+    for escaped in ref[2:].split("/"):
+        token = escaped.replace("~1", "/").replace("~0", "~")
+        node = node[int(token)] if isinstance(node, list) else node[token]
+    return node
+
+
+def test_every_reference_anywhere_in_the_document_resolves(client: FlaskClient) -> None:
+    """Parameters, bodies, responses and schemas alike: a generator or client that follows a
+    dangling ``$ref`` fails on the whole document."""
+    doc = client.get("/api/v1/openapi.json").json
+    found = list(_refs(doc))
+    assert found
+    dangling = []
+    for where, ref in found:
+        try:
+            _resolve(doc, ref)
+        except (KeyError, IndexError, ValueError):
+            dangling.append((where, ref))
+    assert dangling == []
+
+
+def test_an_enum_query_parameter_refers_to_a_shared_schema(client: FlaskClient) -> None:
+    doc = client.get("/api/v1/openapi.json").json
+    params = doc["paths"]["/api/v1/mediators"]["get"]["parameters"]
+    kind = next(p for p in params if p["name"] == "type")
+    refs = [ref for _, ref in _refs(kind["schema"])]
+    assert refs == ["#/components/schemas/MediatorType"]
+    assert "lawyer" in doc["components"]["schemas"]["MediatorType"]["enum"]
+    # Query models become parameters; they are not left behind as unused schemas.
+    assert "DirectoryFilters" not in doc["components"]["schemas"]
 
 
 def test_request_bodies_forbid_unknown_fields(client: FlaskClient) -> None:
