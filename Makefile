@@ -52,7 +52,7 @@ run: system-run deps
 	  --recordings $(MICROCOURT_INSTANCE_PATH)/recordings --loopback & media=$$!; \
 	trap 'kill -TERM $$media 2>/dev/null; wait $$media' EXIT INT TERM; \
 	MICROCOURT_MEDIA_SOCKET=$(MEDIA_SOCKET) MICROCOURT_MEDIA_LOOPBACK=true \
-	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 32 \
+	$(VENV)/bin/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 32 --no-control-socket \
 	  --access-logfile - --forwarded-allow-ips 127.0.0.1 wsgi:app
 
 lint: deps

@@ -99,6 +99,9 @@ def gunicorn(
             str(threads),
             "--log-level",
             "warning",
+            # gunicorn 27's control socket defaults to one path per user: servers running
+            # side by side (tests, benchmarks, `make run`) would share it. We do not use it.
+            "--no-control-socket",
             app_spec,
         ],
         env={**os.environ, **env},

@@ -79,6 +79,7 @@ class Server:
                     "8",
                     "--log-level",
                     "warning",
+                    "--no-control-socket",  # see bench.harness
                     "wsgi:app",
                 ],
                 env=env,
