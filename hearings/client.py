@@ -7,7 +7,15 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from hearings.interfaces import BadOffer, PeerStats, Recording, RoomState, SelfTestResult, Slot
+from hearings.interfaces import (
+    BadOffer,
+    PeerStats,
+    Recording,
+    RoomState,
+    SelfTestResult,
+    Slot,
+    UnknownRoom,
+)
 
 TIMEOUT = 30.0
 
@@ -42,6 +50,8 @@ class RemoteMediaNode:
         if "error" in reply:
             if reply.get("kind") == "BadOffer":
                 raise BadOffer(str(reply.get("reason", "refused")), str(reply.get("detail", "")))
+            if reply.get("kind") == "UnknownRoom":
+                raise UnknownRoom(reply["error"])
             raise MediaNodeError(reply.get("kind", "Error"), reply["error"])
         return reply["result"]
 

@@ -25,6 +25,11 @@ class BadOffer(ValueError):
         super().__init__(f"{reason}: {detail}" if detail else reason)
 
 
+class UnknownRoom(KeyError):
+    """The node holds no such room, peer or self-test (never had it, or lost it on a
+    restart): raised by every node, in-process or across its socket."""
+
+
 @dataclass(frozen=True)
 class Slot:
     """One pair of receive slots in a viewer's connection and whose media it shows now."""

@@ -16,17 +16,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from hearings import rtc
-from hearings.interfaces import Recording, RoomState, SelfTestResult, Slot
+from hearings.interfaces import Recording, RoomState, SelfTestResult, Slot, UnknownRoom
 from hearings.offers import read_offer
 from hearings.room import Room, SelfTest
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 CALL_TIMEOUT = 30.0
-
-
-class UnknownRoom(KeyError):
-    pass
 
 
 #: How long the stopping loop waits for its cancelled tasks to end.

@@ -27,7 +27,7 @@ from court.hearing.models import (
 )
 from court.settings import Settings
 from documents.blobs import FilesystemBlobStore
-from hearings.interfaces import BadOffer, MediaNode
+from hearings.interfaces import BadOffer, MediaNode, UnknownRoom
 from hearings.offers import read_offer
 from signing.evidence.store import EvidenceLog
 
@@ -98,24 +98,54 @@ def self_test_result(
     test = session.get(SelfTest, test_id)
     if test is None or test.hearing_id != hearing.id or test.account_id != account.id:
         raise SelfTestNotFound({"self_test": test_id})
+    _settle(session, node, actor, hearing.id, test)
+    return test
+
+
+def running_self_tests(session: Session, hearing_id: str) -> list[SelfTest]:
+    return list(
+        session.exec(
+            select(SelfTest).where(SelfTest.hearing_id == hearing_id, SelfTest.result == "running")
+        )
+    )
+
+
+def settle_self_tests(session: Session, node: MediaNode, hearing_id: str) -> None:
+    """Record every running self-test of the hearing that the node has finished measuring,
+    so that the judge's page shows the result although the party's device never asked
+    for it (it may have gone offline). The node measured it: the court's system records."""
+    for test in running_self_tests(session, hearing_id):
+        _settle(session, node, Actor.system("self-test"), hearing_id, test)
+
+
+def _settle(
+    session: Session, node: MediaNode, actor: Actor, hearing_id: str, test: SelfTest
+) -> None:
+    """Take a finished test's measure from the node, then decide eligibility again."""
     if test.result != "running":
-        return test
-    result = node.self_test_result(test.id)
-    if not result.finished:
-        return test
-    test.result = "passed" if result.passed else "failed"
-    test.video_kbps = result.video_kbps
-    test.frames_per_second = result.video_fps
-    test.audio_kbps = result.audio_kbps
-    test.detail = result.detail
+        return
+    try:
+        result = node.self_test_result(test.id)
+    except UnknownRoom:
+        result = None  # the node restarted and lost it: the test never finishes
+    if result is None:
+        test.result = "failed"
+        test.detail = "the media node no longer knows this test; run it again"
+    elif not result.finished:
+        return
+    else:
+        test.result = "passed" if result.passed else "failed"
+        test.video_kbps = result.video_kbps
+        test.frames_per_second = result.video_fps
+        test.audio_kbps = result.audio_kbps
+        test.detail = result.detail
     test.finished_at = utcnow()
     session.add(test)
     session.flush()
     record_audit(
-        session, actor, "hearing.self_test", "hearing", hearing.id, {"result": test.result}
+        session, actor, "hearing.self_test", "hearing", hearing_id, {"result": test.result}
     )
-    services.decide(session, actor, services._hearing(session, hearing.id, lock=True))
-    return test
+    services.decide(session, actor, services._hearing(session, hearing_id, lock=True))
 
 
 def join_media(

@@ -5,6 +5,7 @@ PyAV with the right tracks and duration."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from typing import Any
@@ -14,7 +15,7 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, select
 
-from court.hearing.models import HearingRecording
+from court.hearing.models import HearingRecording, SelfTest
 from litigant_client import ApiError, LitigantClient
 from tests.court.hearing_world import FAVOURABLE, Court
 from tests.hearings.peers import PeerProcess
@@ -154,3 +155,33 @@ def test_two_parties_self_test_join_are_admitted_see_each_other_and_are_recorded
         assert leaf is not None
         assert leaf.event == "hearing.recording"
         assert recording.sha256 in leaf.record
+
+
+def test_the_judge_sees_a_finished_self_test_the_device_never_asked_about(
+    court: Court, session: Session
+) -> None:
+    """A phone may go quiet after sending its test media; its result must not stay
+    'running' on the judge's page until the phone asks."""
+    hearing_id = court.schedule()
+    page = f"/staff/hearings/{hearing_id}"
+    peer = PeerProcess(slots=0, seed=11)
+    try:
+        path = f"/hearings/{hearing_id}/self-tests"
+        started = court.alice.call("POST", path, {"sdp": peer.offer()})
+        peer.answer(started["sdp"])
+        assert "进行中" in court.judge.get(page).get_data(as_text=True)
+        deadline = time.monotonic() + 30
+        html = court.judge.get(page).get_data(as_text=True)
+        while "进行中" in html and time.monotonic() < deadline:
+            time.sleep(0.5)
+            html = court.judge.get(page).get_data(as_text=True)
+    finally:
+        peer.close()
+    assert "进行中" not in html
+    assert re.search(r"通过（\d+ fps，\d+ kbps）", html), html
+    # Recorded, not only shown: the party's own view and the decision see it too.
+    assert court.alice.call("GET", f"/hearings/{hearing_id}")["my_self_test"] == "passed"
+    session.rollback()
+    tests = session.exec(select(SelfTest).where(SelfTest.hearing_id == hearing_id)).all()
+    assert [t.result for t in tests] == ["passed"]
+    assert tests[0].finished_at is not None

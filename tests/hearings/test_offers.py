@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hearings.interfaces import BadOffer
-from hearings.node import LocalMediaNode, UnknownRoom
+from hearings.interfaces import BadOffer, UnknownRoom
+from hearings.node import LocalMediaNode
 from hearings.offers import read_offer
 from tests.hearings.sdp import LINES, OFFER, offer_with
 
