@@ -138,6 +138,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_page_context(app: Flask, settings: Settings) -> None:
+    from court.timekeeping import court_time
     from court.web.views import ROLE_NAMES
 
     def csp_nonce() -> str:
@@ -145,6 +146,8 @@ def _register_page_context(app: Flask, settings: Settings) -> None:
             g.csp_nonce = secrets.token_urlsafe(16)
         nonce: str = g.csp_nonce
         return nonce
+
+    app.add_template_filter(court_time, "court_time")
 
     @app.context_processor
     def _page_globals() -> dict[str, Any]:

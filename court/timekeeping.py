@@ -15,6 +15,16 @@ from dataclasses import dataclass, field
 CHINA = dt.timezone(dt.timedelta(hours=8))
 
 
+def court_time(moment: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """An instant as the court's clock shows it (a naive value is taken as UTC, as the
+    database stores it); the pages' ``court_time`` filter. Empty for no instant."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(CHINA).strftime(fmt)
+
+
 def local_date(moment: dt.datetime) -> dt.date:
     """The court's calendar date at an instant."""
     return moment.astimezone(CHINA).date()

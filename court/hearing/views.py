@@ -97,7 +97,6 @@ def index() -> str:
         hearings=services.court_hearings(db(), staff.court_id or ""),
         cases=list(cases),
         state_names=STATE_NAMES,
-        china=CHINA,
     )
 
 
@@ -190,7 +189,6 @@ def detail(hearing_id: str) -> str:
         actions=_actions(HearingState(hearing.state)),
         presiding=hearing.judge_id == staff.id,
         transcript=current_transcript(session, hearing),
-        china=CHINA,
     )
 
 

@@ -204,7 +204,6 @@ def detail(mediation_id: str) -> str:
             .order_by(col(Attachment.created_at))
         ).all(),
         ground_names={g.value: GROUND_NAMES[g] for g in TerminationGround},
-        china=CHINA,
         is_mediator=mediation.mediator_id is not None
         and (mediator := services.mediator_of(session, mediation)) is not None
         and mediator.account_id == staff.id,
@@ -475,7 +474,7 @@ def consultations() -> str:
         .where(Mediator.account_id == staff.id)
         .order_by(col(Appointment.starts_at))
     )
-    return render_template("consultations.html", appointments=[a for a, _ in rows], china=CHINA)
+    return render_template("consultations.html", appointments=[a for a, _ in rows])
 
 
 @mediation_web.get("/consultations/<appointment_id>")
@@ -483,7 +482,7 @@ def consultations() -> str:
 def consultation(appointment_id: str) -> str:
     thread.consultation_thread(db(), current_staff(), appointment_id)
     appointment = db().get(Appointment, appointment_id)
-    return render_template("consultation.html", appointment=appointment, china=CHINA)
+    return render_template("consultation.html", appointment=appointment)
 
 
 @mediation_web.post("/consultations/<appointment_id>/messages")
