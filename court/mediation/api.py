@@ -250,6 +250,8 @@ def cancel(appointment_id: str) -> AppointmentPublic:
     summary="Move my appointment to another slot (the old one is freed only if the new one is had)",
 )
 def move(appointment_id: str, body: MoveIn) -> AppointmentPublic:
+    """The answer is a new appointment with its own id; the old id stays, cancelled, and
+    answers 409 appointment_not_booked to a further cancel or move."""
     appointment = appointments.own_appointment(db(), current_account().id, appointment_id)
     moved = appointments.move(
         db(), principal().actor(), components.working_calendar(), appointment, body.starts_at

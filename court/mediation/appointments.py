@@ -105,6 +105,12 @@ def book(
     return appointment
 
 
+class AppointmentNotBooked(Conflict):
+    code = "appointment_not_booked"
+    zh = "该预约已取消或已改期（改期会生成新的预约），不能再取消或改期。"
+    en = "This appointment was cancelled or moved (a move makes a new appointment)."
+
+
 def own_appointment(session: Session, account_id: str, appointment_id: str) -> Appointment:
     appointment = session.get(Appointment, appointment_id)
     if appointment is None or appointment.account_id != account_id:
@@ -114,7 +120,7 @@ def own_appointment(session: Session, account_id: str, appointment_id: str) -> A
 
 def cancel(session: Session, actor: Actor, appointment: Appointment) -> Appointment:
     if appointment.state != AppointmentState.BOOKED:
-        raise Conflict({"state": appointment.state})
+        raise AppointmentNotBooked({"state": appointment.state})
     appointment.state = AppointmentState.CANCELLED.value
     appointment.cancelled_at = utcnow()
     session.add(appointment)
@@ -140,9 +146,10 @@ def move(
     appointment: Appointment,
     starts_at: dt.datetime,
 ) -> Appointment:
-    """Book the new slot first, then free the old one: a move never loses the booking."""
+    """Book the new slot first, then free the old one: a move never loses the booking.
+    The new slot is a new appointment (its own id); the old one ends cancelled."""
     if appointment.state != AppointmentState.BOOKED:
-        raise Conflict({"state": appointment.state})
+        raise AppointmentNotBooked({"state": appointment.state})
     moved = book(
         session,
         actor,

@@ -61,7 +61,14 @@ def test_a_litigant_sees_free_slots_books_moves_and_cancels(
             "POST", f"/mediators/{mediator_id}/appointments", {"starts_at": TUESDAY_10}
         )
         assert litigant.call("POST", f"/appointments/{again['id']}/cancel")["state"] == "cancelled"
-        assert litigant.call("POST", f"/appointments/{again['id']}/cancel", expect=409)
+        cancelled_twice = litigant.call("POST", f"/appointments/{again['id']}/cancel", expect=409)
+        assert cancelled_twice["error"]["code"] == "appointment_not_booked"
+        # The old id of a moved appointment says what happened to it, not a mediation's state.
+        old = litigant.call(
+            "POST", f"/appointments/{booked['id']}/move", {"starts_at": TUESDAY_10}, expect=409
+        )
+        assert old["error"]["code"] == "appointment_not_booked"
+        assert old["error"]["details"] == {"state": "cancelled"}
 
 
 def test_slots_outside_hours_weekends_and_the_past_are_refused(
