@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from court import components
 from court.accounts.models import LITIGANT_SIDE, Account
@@ -13,9 +14,11 @@ from court.api.routing import principal
 from court.audit import Actor
 from court.cases import linking, services
 from court.db import db
+from court.eservice.services import served_in_case
 from court.filing.guidance import case_next_step
 from court.hearing.models import Hearing
 from court.hearing.notices import serve_hearing_notice
+from court.registry.services import documents_to_sign_in_case
 
 
 class CaseSummary(PublicModel):
@@ -51,9 +54,27 @@ class NextStep(PublicModel):
     en: str
 
 
+class CaseDocument(PublicModel):
+    """A document of the case that is mine: served on me, or one I sign (or signed)."""
+
+    #: served: read it (and its service certificate) from the inbox; signing: a document
+    #: with a signature field of mine.
+    source: Literal["served", "signing"]
+    id: str
+    kind: str
+    title: str
+    #: For a document I sign: draft / awaiting_signatures / signed / sealed / superseded /
+    #: revoked. For a served one: served, or read once I opened it.
+    state: str
+    at: dt.datetime
+    #: Where this API gives the PDF.
+    pdf: str
+
+
 class CaseDetail(CaseSummary):
     parties: list[PartyPublic]
     history: list[HistoryEntry]
+    documents: list[CaseDocument]
     #: What is expected of the litigant next.
     next_step: NextStep
 
@@ -73,7 +94,7 @@ def my_cases() -> CaseList:
     response=CaseDetail,
     tags=["cases"],
     errors=[401, 404],
-    summary="A case with its parties and status history",
+    summary="A case with its parties, status history and my documents in it",
 )
 def case_detail(case_id: str) -> CaseDetail:
     return _detail(current_account().id, case_id)
@@ -86,10 +107,39 @@ def _detail(account_id: str, case_id: str) -> CaseDetail:
         my_roles=[p.role for p in parties if p.account_id == account_id],
         parties=[PartyPublic.model_validate(p) for p in parties],
         history=[HistoryEntry.model_validate(h) for h in history],
+        documents=_documents(account_id, case.id),
         next_step=NextStep(
             **{k: v for k, v in case_next_step(case.state).__dict__.items() if k != "due"}
         ),
     )
+
+
+def _documents(account_id: str, case_id: str) -> list[CaseDocument]:
+    served = [
+        CaseDocument(
+            source="served",
+            id=d.id,
+            kind=d.kind,
+            title=d.title,
+            state="read" if d.read_at else "served",
+            at=d.served_at,
+            pdf=f"/api/v1/inbox/{d.id}/document",
+        )
+        for d in served_in_case(db(), account_id, case_id)
+    ]
+    signing = [
+        CaseDocument(
+            source="signing",
+            id=d.id,
+            kind=d.kind,
+            title=d.title,
+            state=d.state,
+            at=d.created_at,
+            pdf=f"/api/v1/documents/{d.id}/pdf",
+        )
+        for d in documents_to_sign_in_case(db(), account_id, case_id)
+    ]
+    return sorted([*served, *signing], key=lambda d: d.at)
 
 
 COURT_ACTOR = Actor.system("hearing-notice")

@@ -83,6 +83,19 @@ def inbox(session: Session, account_id: str) -> list[ServedDocument]:
     )
 
 
+def served_in_case(session: Session, account_id: str, case_id: str) -> list[ServedDocument]:
+    return list(
+        session.exec(
+            select(ServedDocument)
+            .where(
+                ServedDocument.recipient_account_id == account_id,
+                ServedDocument.case_id == case_id,
+            )
+            .order_by(col(ServedDocument.served_at))
+        )
+    )
+
+
 def own_served(session: Session, account_id: str, served_id: str) -> ServedDocument:
     served = session.get(ServedDocument, served_id)
     if served is None or served.recipient_account_id != account_id:

@@ -332,6 +332,19 @@ def document_for_party(
     return document
 
 
+def documents_to_sign_in_case(
+    session: Session, account_id: str, case_id: str
+) -> list[CourtDocument]:
+    """The case's documents with a signature field of the account's (as ``document_for_party``
+    reads them), oldest first."""
+    documents = session.exec(
+        select(CourtDocument)
+        .where(CourtDocument.case_id == case_id)
+        .order_by(col(CourtDocument.created_at))
+    )
+    return [d for d in documents if any(s.get("account_id") == account_id for s in d.signers)]
+
+
 def open_field(document: CourtDocument, account_id: str) -> str | None:
     """The field this account still has to sign on the document, if any."""
     for signer in document.signers:

@@ -7,7 +7,8 @@ from sqlmodel import Session, select
 from court.accounts.models import Account
 from court.audit import Actor
 from court.cases.models import CASE_MOVES, Case, CaseParty, CaseState, PartyRole, Procedure
-from court.db import utcnow
+from court.db import new_id, utcnow
+from court.registry.models import CourtDocument
 from tests import factories
 
 SEED = Actor.system("test")
@@ -56,3 +57,41 @@ def test_a_litigant_sees_only_their_cases_with_history(make_litigant, session: S
 
 def test_cases_need_a_token(client) -> None:
     assert client.get("/api/v1/cases").status_code == 401
+
+
+def test_the_case_lists_the_documents_i_sign_and_no_one_elses(
+    make_litigant, session: Session
+) -> None:
+    alice, bob = make_litigant(enrolled=False), make_litigant(enrolled=False)
+    case = _give_case(session, alice.phone, "买卖合同纠纷", "(2026)浙0203民初8号")
+    ids = {
+        c.phone: c.call("GET", "/me")["id"] for c in (alice, bob)
+    }  # the accounts behind the phones
+    court_id = factories.court(session).id
+
+    def document(title: str, signer: str, state: str) -> CourtDocument:
+        row = CourtDocument(
+            court_id=court_id,
+            case_id=case.id,
+            kind="mediation_agreement",
+            title=title,
+            state=state,
+            short_code=new_id()[:12],
+            current_sha256="0" * 64,
+            signers=[{"field": "party-1", "role": "原告", "name": "x", "account_id": signer}],
+            created_at=utcnow(),
+        )
+        session.add(row)
+        return row
+
+    older = document("调解协议书（旧）", ids[alice.phone], "superseded")
+    current = document("调解协议书", ids[alice.phone], "awaiting_signatures")
+    document("他人的文书", ids[bob.phone], "awaiting_signatures")
+    session.commit()
+
+    listed = alice.call("GET", f"/cases/{case.id}")["documents"]
+    assert [(d["id"], d["source"], d["state"]) for d in listed] == [
+        (older.id, "signing", "superseded"),
+        (current.id, "signing", "awaiting_signatures"),
+    ]
+    assert listed[1]["pdf"] == f"/api/v1/documents/{current.id}/pdf"

@@ -100,6 +100,12 @@ def test_a_clerk_registers_a_complaint_and_the_litigant_is_served_the_notice(
     assert litigant.call("GET", "/inbox")["items"][0]["read_at"] is not None
     certificate = litigant.download(f"/inbox/{notice['id']}/certificate")
     assert certificate.startswith(b"%PDF-")
+    # The case lists the notice served on the plaintiff (read by now), and where to read it.
+    [served] = litigant.call("GET", f"/cases/{cases[0]['id']}")["documents"]
+    assert (served["source"], served["id"], served["kind"], served["state"]) == (
+        "served", notice["id"], "acceptance_notice", "read"
+    )  # fmt: skip
+    assert served["pdf"] == f"/api/v1/inbox/{notice['id']}/document"
 
 
 def test_registration_decisions_and_service_are_in_the_evidence_log(
