@@ -1,4 +1,5 @@
-"""Reading PDFs more strictly than pyHanko: an object is listed once per xref section.
+"""Reading PDFs more strictly than pyHanko: an object is listed once per xref section, and
+an xref stream holds no entry of an unknown type.
 
 A cross-reference section that lists the same object number twice is ambiguous, and the
 readers do not agree on it: pyHanko keeps the last entry, poppler the first. An attacker
@@ -14,6 +15,13 @@ and the verifier's).
 ``tests/documents/test_verify_attacks.py`` builds that attack in a classic table, and in an
 xref stream with two /Index ranges over one object (which pyHanko's own stream reader
 already refuses, with an assert; this check stands behind it).
+
+An xref stream entry of a type other than 0, 1 or 2 is, by ISO 32000-1 table 18, a null
+reference, and pyHanko skips it; poppler instead declares the file damaged and rebuilds the
+cross-reference table by scanning for ``N G obj``, taking the last copy of each object. A
+second review used that: an update whose only entry for page 1's content had type 3, and an
+unlisted forged copy of that object in the same bytes. pyHanko saw nothing change; poppler
+showed the forgery. No court document needs an unknown entry type: it is refused.
 """
 
 from __future__ import annotations
@@ -49,9 +57,30 @@ def process_entries(
     return original_process_entries(self, _listed_once(entries) if strict else entries, strict)
 
 
+original_parse_xref_stream = getattr(xref, "_original_parse_xref_stream", xref.parse_xref_stream)
+xref._original_parse_xref_stream = original_parse_xref_stream  # type: ignore[attr-defined]
+
+
+def parse_xref_stream(xref_stream: Any, strict: bool = True) -> Iterator[xref.XRefEntry]:
+    """pyHanko's reading of an xref stream, refusing (in strict mode) the entries of unknown
+    type it would skip: every entry its /Index announces must come out as an entry."""
+    announced = xref_stream.get("/Index", [0, xref_stream.get("/Size")])
+    expected = sum(int(count) for count in list(announced)[1::2])
+    read = 0
+    for entry in original_parse_xref_stream(xref_stream, strict):
+        read += 1
+        yield entry
+    if strict and read != expected:
+        raise PdfStrictReadError(
+            f"an xref stream holds {expected - read} entries of an unknown type"
+        )
+
+
 def install() -> None:
-    """Make every pyHanko reader in the process refuse repeated entries (idempotent)."""
+    """Make every pyHanko reader in the process refuse repeated entries and entries of
+    unknown type (idempotent)."""
     xref.XRefSectionData.process_entries = process_entries  # type: ignore[method-assign]
+    xref.parse_xref_stream = parse_xref_stream
 
 
 install()

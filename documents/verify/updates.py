@@ -120,24 +120,26 @@ class _Update:
         differing = _differing_keys(self.old.root, catalog)
         if differing - _CATALOG_KEYS:
             raise _Disallowed(f"changes the catalog's {sorted(differing - _CATALOG_KEYS)}")
-        if "/Metadata" in differing:
-            self._judge_metadata(catalog.raw_get("/Metadata"))
         self.explained.add(ref)
-        metadata = catalog.raw_get("/Metadata") if "/Metadata" in catalog else None
-        if isinstance(metadata, generic.IndirectObject) and metadata.reference in self.changed:
-            self._judge_metadata(metadata)
+        old_metadata = _indirect_entry(self.old.root, "/Metadata")
+        metadata = _indirect_entry(catalog, "/Metadata")
+        if "/Metadata" in differing or (metadata is not None and metadata in self.changed):
+            self._judge_metadata(metadata, old_metadata)
 
-    def _judge_metadata(self, raw: generic.PdfObject) -> None:
-        if not isinstance(raw, generic.IndirectObject):
-            raise _Disallowed("sets a direct /Metadata")
-        stream = _resolve(raw)
+    def _judge_metadata(
+        self, ref: generic.Reference | None, old_ref: generic.Reference | None
+    ) -> None:
+        if ref is None:
+            raise _Disallowed("sets a direct /Metadata or removes it")
+        self._same_role(ref, old_ref, "the XMP metadata")
+        stream = self.new(ref)
         if not (
             isinstance(stream, generic.StreamObject)
             and stream.get("/Type") == "/Metadata"
             and stream.get("/Subtype") == "/XML"
         ):
             raise _Disallowed("points /Metadata at something other than an XMP stream")
-        self.explained.add(raw.reference)
+        self.explained.add(ref)
 
     def _judge_info(self) -> None:
         """Only /ModDate and /Producer of the document information may change. (A trailer's
@@ -145,11 +147,10 @@ class _Update:
         old_ref, new_ref = _info_ref(self.old), _info_ref(self.new)
         if new_ref is None or (new_ref == old_ref and new_ref not in self.changed):
             return
+        self._same_role(new_ref, old_ref, "the document information")
         old_info = _empty() if old_ref is None else self.old(old_ref)
         new_info = self.new(new_ref)
-        if not isinstance(old_info, generic.DictionaryObject) or not isinstance(
-            new_info, generic.DictionaryObject
-        ):
+        if not _plain_dict(old_info) or not _plain_dict(new_info):
             raise _Disallowed("has a document information entry that is not a dictionary")
         differing = _differing_keys(old_info, new_info)
         if differing - _INFO_KEYS:
@@ -231,6 +232,8 @@ class _Update:
         else:
             old_items = []
         if array_ref is not None and array_ref in self.changed:
+            old_array = _indirect_entry(old_holder, key) if old_holder is not None else array_ref
+            self._same_role(array_ref, old_array, f"the {key} array")
             self.explained.add(array_ref)
         items = _references(_resolve(raw))
         if items[: len(old_items)] != old_items:
@@ -350,6 +353,14 @@ class _Update:
 
     # --- Helpers ------------------------------------------------------------------------
 
+    def _same_role(
+        self, ref: generic.Reference, old_ref: generic.Reference | None, role: str
+    ) -> None:
+        """An object rewritten after the last signature keeps the role it had: a page's
+        content stream cannot become the XMP metadata (and be rewritten as such), say."""
+        if ref != old_ref and not self._is_new(ref):
+            raise _Disallowed(f"passes existing object {ref.idnum} off as {role}")
+
     def _is_new(self, ref: generic.Reference) -> bool:
         return self.reader.xrefs.get_historical_ref(ref, self.revision - 1) is None
 
@@ -358,6 +369,15 @@ class _Update:
         if not isinstance(obj, generic.DictionaryObject):
             raise _Disallowed(f"object {ref.idnum} is not a dictionary")
         return obj
+
+
+def _indirect_entry(holder: generic.DictionaryObject, key: str) -> generic.Reference | None:
+    raw = holder.raw_get(key) if key in holder else None
+    return raw.reference if isinstance(raw, generic.IndirectObject) else None
+
+
+def _plain_dict(obj: generic.PdfObject) -> bool:
+    return isinstance(obj, generic.DictionaryObject) and not isinstance(obj, generic.StreamObject)
 
 
 def _info_ref(resolver: HistoricalResolver) -> generic.Reference | None:

@@ -149,6 +149,91 @@ def test_an_object_listed_twice_in_one_xref_section_is_malformed(
         assert f"object {number} is listed twice" in report.reasons[0].detail
 
 
+def _raw_update(data: bytes, objects: dict[int, bytes], entries: dict[int, int]) -> bytes:
+    """Append objects and an xref stream by hand: ``entries`` gives an object's xref entry
+    type (1 = at its offset here; anything else is written as that type, offset 0)."""
+    reader = PdfFileReader(io.BytesIO(data))
+    size = int(reader.trailer["/Size"])
+    out = bytearray(data)
+    rows: dict[int, tuple[int, int]] = {}
+    for number, body in objects.items():
+        if entries.get(number, 1) == 1:
+            rows[number] = (1, len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    for number, kind in entries.items():
+        if kind != 1:
+            rows[number] = (kind, 0)
+    # For a reader that rebuilds the table by scanning: it looks for a trailer to find /Root.
+    out += b"trailer\n<</Size %d/Root %d 0 R>>\n" % (size + 1, reader.root_ref.idnum)
+    rows[size] = (1, len(out))
+    index = b" ".join(b"%d 1" % n for n in sorted(rows))
+    table = b"".join(
+        bytes([t]) + at.to_bytes(4, "big") + b"\0\0" for t, at in (rows[n] for n in sorted(rows))
+    )
+    previous = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
+    xref_at = len(out)
+    out += b"%d 0 obj\n<</Type/XRef/Size %d/Index[%s]/W[1 4 2]/Root %d 0 R/Prev %d/Length %d>>" % (
+        size, size + 1, index, reader.root_ref.idnum, previous, len(table)
+    )  # fmt: skip
+    out += b"stream\n%s\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % (table, xref_at)
+    return bytes(out)
+
+
+def _blank_content(reader: PdfFileReader) -> tuple[int, bytes]:
+    """Page 1's content object number, and a stream body that draws nothing in its place."""
+    page = reader.root["/Pages"]["/Kids"][0]
+    return page.raw_get("/Contents").reference.idnum, b"<</Length 0>>stream\n\nendstream"
+
+
+def test_an_xref_entry_of_unknown_type_is_malformed(
+    docs: pdfs.CourtDocuments, archived: bytes, tmp_path: Path
+) -> None:
+    """pyHanko skips an entry of type 3 (ISO 32000-1 table 18: a null reference); poppler
+    calls the file damaged, rebuilds the table by scanning and takes the unlisted forged
+    copy of page 1's content written beside it."""
+    number, blank = _blank_content(PdfFileReader(io.BytesIO(archived)))
+    forged = _raw_update(archived, {number: blank}, {number: 3})
+    assert "受理通知书" not in _text(forged, tmp_path)  # what poppler shows: a blank page
+
+    report = verify(docs, forged, *ALL_SIGNERS)
+    assert not report.passed
+    assert report.reasons[0].code == "malformed_pdf", report.reasons
+    assert "unknown type" in report.reasons[0].detail
+
+
+def test_an_existing_object_cannot_be_rewritten_as_the_xmp_metadata(
+    docs: pdfs.CourtDocuments, archived: bytes, tmp_path: Path
+) -> None:
+    """The catalog's /Metadata pointed at page 1's content, rewritten as an 'XMP' stream:
+    the page shows whatever that stream draws."""
+    reader = PdfFileReader(io.BytesIO(archived))
+    number, _ = _blank_content(reader)
+    catalog = reader.root
+    entries = b"".join(
+        b"%s %s " % (key.encode(), _raw(catalog.raw_get(key)))
+        for key in catalog
+        if key != "/Metadata"
+    )
+    forged = _raw_update(
+        archived,
+        {
+            number: b"<</Type/Metadata/Subtype/XML/Length 0>>stream\n\nendstream",
+            reader.root_ref.idnum: b"<<%s/Metadata %d 0 R>>" % (entries, number),
+        },
+        {},
+    )
+    assert "受理通知书" not in _text(forged, tmp_path)
+
+    report = verify(docs, forged, *ALL_SIGNERS)
+    _assert_modified(report, f"passes existing object {number} off as the XMP metadata")
+
+
+def _raw(value: generic.PdfObject) -> bytes:
+    out = io.BytesIO()
+    value.write_to_stream(out)
+    return out.getvalue()
+
+
 def _hidden_field(writer: IncrementalPdfFileWriter, *, widget: bool) -> None:
     """A new unsigned signature field over page 1 whose /Rect ends in an indirect number,
     'explained' as a DSS VRI time stamp: pyHanko took it for an invisible field."""
