@@ -61,11 +61,22 @@ original_parse_xref_stream = getattr(xref, "_original_parse_xref_stream", xref.p
 xref._original_parse_xref_stream = original_parse_xref_stream  # type: ignore[attr-defined]
 
 
+#: ISO 32000-1 annex C: at most 8,388,607 indirect objects in a file.
+MAX_OBJECTS = 8_388_607
+#: Widest field an xref stream needs: a type byte, an 8-byte offset, 4 bytes of generation
+#: or index. Poppler refuses wider ones (the file does not open) where pyHanko read on.
+MAX_FIELD_WIDTHS = (1, 8, 4)
+
+
 def parse_xref_stream(xref_stream: Any, strict: bool = True) -> Iterator[xref.XRefEntry]:
-    """pyHanko's reading of an xref stream, refusing (in strict mode) the entries of unknown
-    type it would skip: every entry its /Index announces must come out as an entry."""
-    announced = xref_stream.get("/Index", [0, xref_stream.get("/Size")])
-    expected = sum(int(count) for count in list(announced)[1::2])
+    """pyHanko's reading of an xref stream, refusing (in strict mode) what poppler cannot
+    open — field widths past ``MAX_FIELD_WIDTHS``, object numbers past ``MAX_OBJECTS`` or
+    the stream's own /Size — and the entries of unknown type pyHanko would skip: every
+    entry its /Index announces must come out as an entry."""
+    announced = list(xref_stream.get("/Index", [0, xref_stream.get("/Size")]))
+    expected = sum(int(count) for count in announced[1::2])
+    if strict:
+        _check_bounds(xref_stream, announced)
     read = 0
     for entry in original_parse_xref_stream(xref_stream, strict):
         read += 1
@@ -74,6 +85,22 @@ def parse_xref_stream(xref_stream: Any, strict: bool = True) -> Iterator[xref.XR
         raise PdfStrictReadError(
             f"an xref stream holds {expected - read} entries of an unknown type"
         )
+
+
+def _check_bounds(xref_stream: Any, announced: list[Any]) -> None:
+    widths = [int(w) for w in xref_stream.get("/W", [])]
+    size = int(xref_stream.get("/Size", 0))
+    if len(widths) != 3 or any(
+        w < 0 or w > most for w, most in zip(widths, MAX_FIELD_WIDTHS, strict=True)
+    ):
+        raise PdfStrictReadError(f"an xref stream's field widths {widths} are out of bounds")
+    if not 0 < size <= MAX_OBJECTS + 1:
+        raise PdfStrictReadError(f"an xref stream's /Size {size} is out of bounds")
+    if len(announced) % 2:
+        raise PdfStrictReadError("an xref stream's /Index is not a list of pairs")
+    for first, count in zip(announced[0::2], announced[1::2], strict=True):
+        if int(first) < 0 or int(count) < 0 or int(first) + int(count) > size:
+            raise PdfStrictReadError(f"an xref stream lists objects past its /Size {size}")
 
 
 def install() -> None:

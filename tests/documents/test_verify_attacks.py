@@ -149,11 +149,20 @@ def test_an_object_listed_twice_in_one_xref_section_is_malformed(
         assert f"object {number} is listed twice" in report.reasons[0].detail
 
 
-def _raw_update(data: bytes, objects: dict[int, bytes], entries: dict[int, int]) -> bytes:
+def _raw_update(
+    data: bytes,
+    objects: dict[int, bytes],
+    entries: dict[int, int],
+    *,
+    widths: bytes = b"1 4 2",
+    declared_size: int | None = None,
+) -> bytes:
     """Append objects and an xref stream by hand: ``entries`` gives an object's xref entry
-    type (1 = at its offset here; anything else is written as that type, offset 0)."""
+    type (1 = at its offset here; anything else is written as that type, offset 0);
+    ``widths`` and ``declared_size`` are what the stream's /W and /Size say (the entries are
+    written 1-4-2 whatever /W says)."""
     reader = PdfFileReader(io.BytesIO(data))
-    size = int(reader.trailer["/Size"])
+    size = max([int(reader.trailer["/Size"]), *(n + 1 for n in objects)])
     out = bytearray(data)
     rows: dict[int, tuple[int, int]] = {}
     for number, body in objects.items():
@@ -172,8 +181,8 @@ def _raw_update(data: bytes, objects: dict[int, bytes], entries: dict[int, int])
     )
     previous = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
     xref_at = len(out)
-    out += b"%d 0 obj\n<</Type/XRef/Size %d/Index[%s]/W[1 4 2]/Root %d 0 R/Prev %d/Length %d>>" % (
-        size, size + 1, index, reader.root_ref.idnum, previous, len(table)
+    out += b"%d 0 obj\n<</Type/XRef/Size %d/Index[%s]/W[%s]/Root %d 0 R/Prev %d/Length %d>>" % (
+        size, declared_size or size + 1, index, widths, reader.root_ref.idnum, previous, len(table)
     )  # fmt: skip
     out += b"stream\n%s\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % (table, xref_at)
     return bytes(out)
@@ -226,6 +235,49 @@ def test_an_existing_object_cannot_be_rewritten_as_the_xmp_metadata(
 
     report = verify(docs, forged, *ALL_SIGNERS)
     _assert_modified(report, f"passes existing object {number} off as the XMP metadata")
+
+
+@pytest.mark.parametrize(
+    ("widths", "declared_size", "detail"),
+    [
+        (b"5 4 2", None, "field widths"),
+        (b"1 4 9", None, "field widths"),
+        (b"1 4 2", 2_147_483_647, "/Size"),
+    ],
+)
+def test_an_xref_stream_poppler_cannot_read_is_malformed(
+    docs: pdfs.CourtDocuments,
+    archived: bytes,
+    widths: bytes,
+    declared_size: int | None,
+    detail: str,
+    tmp_path: Path,
+) -> None:
+    """pyHanko read on and found nothing changed; poppler could not open the file at all."""
+    forged = _raw_update(archived, {}, {}, widths=widths, declared_size=declared_size)
+    path = tmp_path / "unreadable.pdf"
+    path.write_bytes(forged)
+    assert subprocess.run(["pdfinfo", str(path)], capture_output=True, check=False).returncode != 0
+
+    report = verify(docs, forged, *ALL_SIGNERS)
+    assert report.reasons[0].code == "malformed_pdf", report.reasons
+    assert detail in report.reasons[0].detail
+
+
+def test_an_update_of_many_objects_is_refused_before_they_are_read(
+    docs: pdfs.CourtDocuments, archived: bytes
+) -> None:
+    """A few KB of tiny objects cost pyHanko seconds each; no PAdES update writes hundreds.
+    And a new stream merely typed /ObjStm is not this update's object stream."""
+    size = int(PdfFileReader(io.BytesIO(archived)).trailer["/Size"])
+    many = _raw_update(archived, {size + n: b"%d" % n for n in range(300)}, {})
+    report = verify(docs, many, *ALL_SIGNERS)
+    _assert_modified(report, "writes 301 objects, more than validation data")
+
+    junk = _raw_update(
+        archived, {size: b"<</Type/ObjStm/N 0/First 0/Length 0>>stream\n\nendstream"}, {}
+    )
+    _assert_modified(verify(docs, junk, *ALL_SIGNERS), f"changes objects {size},")
 
 
 def _raw(value: generic.PdfObject) -> bytes:
