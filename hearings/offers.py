@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 
 from aiortc import RTCRtpReceiver
 from aiortc.sdp import MediaDescription, SessionDescription
@@ -35,6 +36,7 @@ ANSWERED_KINDS = frozenset({"audio", "video", "application"})
 VIDEO_CODEC = ("video/vp8", 90000)
 
 
+@cache
 def _audio_codecs() -> frozenset[tuple[str, int]]:
     capabilities = RTCRtpReceiver.getCapabilities("audio")
     return frozenset(

@@ -99,9 +99,10 @@ def _drop_unreferenced_query_models(
     components/schemas only if something else (a body, a response) refers to them.
     """
     names = {_schema_name(refs[(op.query, "validation")]) for op in api.operations if op.query}
+    in_paths = set(_refs_in(paths))  # the paths do not change here; the schemas do
     for name in names:
         others = {k: v for k, v in schemas.items() if k != name}
-        if SCHEMA_REF + name not in set(_refs_in(paths)) | set(_refs_in(others)):
+        if SCHEMA_REF + name not in in_paths | set(_refs_in(others)):
             del schemas[name]
 
 

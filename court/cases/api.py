@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+from flask import url_for
+
 from court import components
 from court.accounts.models import LITIGANT_SIDE, Account
 from court.accounts.principal import current_account
@@ -123,7 +125,7 @@ def _documents(account_id: str, case_id: str) -> list[CaseDocument]:
             title=d.title,
             state="read" if d.read_at else "served",
             at=d.served_at,
-            pdf=f"/api/v1/inbox/{d.id}/document",
+            pdf=url_for("api_v1.served_pdf", served_id=d.id),
         )
         for d in served_in_case(db(), account_id, case_id)
     ]
@@ -135,7 +137,7 @@ def _documents(account_id: str, case_id: str) -> list[CaseDocument]:
             title=d.title,
             state=d.state,
             at=d.created_at,
-            pdf=f"/api/v1/documents/{d.id}/pdf",
+            pdf=url_for("api_v1.document_pdf", document_id=d.id),
         )
         for d in documents_to_sign_in_case(db(), account_id, case_id)
     ]

@@ -767,15 +767,6 @@ def _attendance(
     return event
 
 
-def join(
-    session: Session, settings: Settings, actor: Actor, account: Account, *, hearing_id: str
-) -> tuple[Hearing, Participant]:
-    """A booked online participant who has just re-verified (R5) enters the waiting room
-    (court staff go straight in). Refused after the hearing closed."""
-    hearing, participant = check_join(session, settings, account, hearing_id=hearing_id)
-    return hearing, enter(session, actor, hearing, participant)
-
-
 def check_join(
     session: Session, settings: Settings, account: Account, *, hearing_id: str
 ) -> tuple[Hearing, Participant]:

@@ -68,7 +68,7 @@ def problems_after(reader: PdfFileReader, last_signature_revision: int) -> dict[
             _Update(reader, revision).judge()
         except _Disallowed as exc:
             problems[revision] = f"revision {revision}: {exc}"
-        except (*_MALFORMED, TypeError, AttributeError) as exc:
+        except _MALFORMED as exc:
             problems[revision] = f"revision {revision} cannot be read as an update: {exc}"
     return problems
 
@@ -280,7 +280,7 @@ class _Update:
     def _judge_dss(self, catalog: generic.DictionaryObject) -> None:
         if "/DSS" not in catalog:
             return
-        before = self._dss_objects(self.old.root, self.old)
+        before = self._old_dss_objects()
         raw = catalog.raw_get("/DSS")
         dss = _resolve(raw)
         self._note_dss_object(raw, before, stream=False)
@@ -336,10 +336,9 @@ class _Update:
             raise _Disallowed(f"passes existing object {ref.idnum} off as validation data")
         self.explained.add(ref)
 
-    def _dss_objects(
-        self, catalog: generic.DictionaryObject, resolver: HistoricalResolver
-    ) -> set[generic.Reference]:
-        """Every indirect object reachable from a revision's DSS (its own containers)."""
+    def _old_dss_objects(self) -> set[generic.Reference]:
+        """Every indirect object reachable from the previous revision's DSS."""
+        catalog = self.old.root
         found: set[generic.Reference] = set()
         if "/DSS" not in catalog:
             return found
@@ -350,7 +349,7 @@ class _Update:
                 if raw.reference in found:
                     continue
                 found.add(raw.reference)
-                raw = resolver(raw.reference)
+                raw = self.old(raw.reference)
             if isinstance(raw, generic.DictionaryObject) and not isinstance(
                 raw, generic.StreamObject
             ):

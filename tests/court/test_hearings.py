@@ -210,13 +210,10 @@ def _join(court: Court, party: LitigantClient, hearing_id: str) -> tuple[str, st
     with court.app.app_context(), unit_of_work(get_engine(court.app)) as s:
         account = s.get(services.Account, party.call("GET", "/me")["id"])
         assert account is not None
-        _, participant = services.join(
-            s,
-            court.app.extensions["court.settings"],
-            services.Actor.system("t"),
-            account,
-            hearing_id=hearing_id,
+        hearing, participant = services.check_join(
+            s, court.app.extensions["court.settings"], account, hearing_id=hearing_id
         )
+        participant = services.enter(s, services.Actor.system("t"), hearing, participant)
         return participant.id, participant.presence
 
 
