@@ -6,12 +6,15 @@ certificate by issuer name among those in the CMS, and the path builder and the 
 checks match issuers to subjects. asn1crypto compares two names by RFC 5280 §7.1 string
 preparation (RFC 4518: mapping, NFKC normalisation, prohibited-character checks) of every
 attribute of both, afresh for every parsed copy of a certificate, and every signature and
-time stamp parses its own copies. On the P2 benchmark that was a fifth of a verification.
+time stamp parses its own copies. On the P2 benchmark that was a fifth of a verification;
+the same preparation for ``Name.hashable`` (the key certificate registries and CRL issuer
+checks look names up by) was another tenth.
 
-The answer depends only on the two names' DER encodings, so it is kept by them: the first
-comparison of a pair runs asn1crypto's own code, every later one is a dictionary lookup.
-An error (a name that cannot be prepared) is raised every time and never remembered.
-``tests/documents/test_name_matching.py`` checks that the answers are asn1crypto's.
+Both answers depend only on the names' DER encodings, so they are kept by them: the first
+comparison of a pair (or the first key of a name) runs asn1crypto's own code, every later one
+is a dictionary lookup. An error (a name that cannot be prepared) is raised every time and
+never remembered. ``tests/documents/test_name_matching.py`` checks that the answers are
+asn1crypto's.
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ from asn1crypto import x509
 #: loaded a second time, so that it is never wrapped twice).
 original_names_equal = getattr(x509.Name, "_original_eq", x509.Name.__eq__)
 x509.Name._original_eq = original_names_equal
+original_hashable = getattr(x509.Name, "_original_hashable", x509.Name.hashable)
+x509.Name._original_hashable = original_hashable
 
 #: Enough for every name a court's PKI has, many times over; emptied when full.
 _LIMIT = 4096
 _known: dict[tuple[bytes, bytes], bool] = {}
+_keys: dict[bytes, str] = {}
 
 
 def names_equal(self: x509.Name, other: Any) -> bool:
@@ -44,6 +50,20 @@ def names_equal(self: x509.Name, other: Any) -> bool:
     return known
 
 
+def name_key(name: x509.Name) -> str:
+    """Return asn1crypto's ``Name.hashable`` (the prepared form), remembering it."""
+    der = name.dump()
+    key = _keys.get(der)
+    if key is None:
+        key = str(original_hashable.fget(name))
+        if len(_keys) >= _LIMIT:
+            _keys.clear()
+        _keys[der] = key
+    return key
+
+
 def install() -> None:
-    """Make asn1crypto's ``Name ==`` use the remembered comparison (idempotent)."""
+    """Make asn1crypto's ``Name ==`` and ``Name.hashable`` use the remembered answers
+    (idempotent)."""
     x509.Name.__eq__ = names_equal
+    x509.Name.hashable = property(name_key)

@@ -1,5 +1,5 @@
-"""The remembered name comparison gives asn1crypto's answers: equal, unequal or the same
-error, the first time and every time after."""
+"""The remembered name comparison and name keys give asn1crypto's answers: equal, unequal,
+the same key or the same error, the first time and every time after."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from documents import name_matching
-from documents.name_matching import names_equal, original_names_equal
+from documents.name_matching import name_key, names_equal, original_hashable, original_names_equal
 
 #: Case, spacing and a replacement character (which RFC 4518 preparation refuses).
 _TEXT = st.text(alphabet="Aa Bb法院\t\ufffd", min_size=1, max_size=6)
@@ -44,6 +44,15 @@ def test_answers_are_asn1cryptos(
         a = x509.Name.build(left, use_printable=printable)
         b = x509.Name.build(right)
         assert _outcome(names_equal, a, b) == _outcome(original_names_equal, a, b)
+        for name in (a, b):
+            assert _key(name_key, name) == _key(original_hashable.fget, name)
+
+
+def _key(prepare: Any, name: x509.Name) -> tuple[object, ...]:
+    try:
+        return ("key", prepare(name))
+    except ValueError as exc:
+        return ("error", str(exc))
 
 
 def test_differently_encoded_equal_names_are_equal_and_installed() -> None:
@@ -59,6 +68,8 @@ def test_differently_encoded_equal_names_are_equal_and_installed() -> None:
     assert utf8 != other
     assert (utf8 == other) is False
     assert utf8 != "CN=Court of Ningbo"  # not a name: never equal
+    # Registries look certificates up by the key: equal names share it, others do not.
+    assert utf8.hashable == printable.hashable != other.hashable
 
 
 def test_an_unpreparable_name_fails_every_time() -> None:
@@ -66,3 +77,5 @@ def test_an_unpreparable_name_fails_every_time() -> None:
     for _ in range(2):
         with pytest.raises(ValueError, match="replacement character"):
             names_equal(x509.Name.build(bad), x509.Name.build(bad))
+        with pytest.raises(ValueError, match="replacement character"):
+            name_key(x509.Name.build(bad))
