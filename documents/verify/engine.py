@@ -130,7 +130,7 @@ async def _verify(
         context = replace(
             context,
             dss=_read_dss(reader, findings),
-            update_problems=problems_after(reader, max(signed)) if signed else {},
+            update_problems=problems_after(reader, max(signed), data) if signed else {},
         )
     timestamps, signatures = await _judge_embedded(embedded, context)
     if revisions:

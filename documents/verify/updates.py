@@ -28,6 +28,8 @@ a disallowed change):
 * new cross-reference and object streams.
 
 The revisions before the last signature need no such rule: that signature covers them.
+What a viewer rebuilding a damaged table would find in those revisions' bytes is
+``documents.verify.increments``' concern.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from collections.abc import Iterable
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
 
+from documents.verify.increments import Unaccounted, check_revision
 from documents.verify.reports import _MALFORMED
 
 _CATALOG_KEYS = frozenset({"/DSS", "/Metadata", "/AcroForm"})
@@ -60,13 +63,18 @@ class _Disallowed(Exception):
     """A change that is not validation data; the message says what it is."""
 
 
-def problems_after(reader: PdfFileReader, last_signature_revision: int) -> dict[int, str]:
-    """Judge every revision after ``last_signature_revision``; return revision → problem."""
+def problems_after(
+    reader: PdfFileReader, last_signature_revision: int, data: bytes
+) -> dict[int, str]:
+    """Judge every revision after ``last_signature_revision`` (``data`` is the file
+    ``reader`` reads): what it changes, then whether its bytes are what its cross-reference
+    section lists (``documents.verify.increments``). Return revision → problem."""
     problems: dict[int, str] = {}
     for revision in range(last_signature_revision + 1, reader.xrefs.total_revisions):
         try:
             _Update(reader, revision).judge()
-        except _Disallowed as exc:
+            check_revision(data, reader, revision)
+        except (_Disallowed, Unaccounted) as exc:
             problems[revision] = f"revision {revision}: {exc}"
         except _MALFORMED as exc:
             problems[revision] = f"revision {revision} cannot be read as an update: {exc}"

@@ -430,3 +430,196 @@ def test_a_file_with_more_revisions_than_any_court_document_is_refused_quickly(
     assert report.indication == "TOTAL-FAILED"
     assert report.reasons[0].code == "too_many_revisions"
     assert report.signatures == ()
+
+
+# --- Bytes an update does not list ----------------------------------------------------------
+
+
+def _hand_update(
+    data: bytes,
+    listed: dict[int, bytes],
+    *,
+    table: bool = False,
+    unlisted: bytes = b"",
+    packed: dict[int, bytes] | None = None,
+    packed_unlisted: dict[int, bytes] | None = None,
+) -> bytes:
+    """Append an update written by hand, as a careful forger would: ``listed`` objects at
+    their offsets, ``unlisted`` bytes before them, and in an xref ``table`` or stream. An
+    xref stream may also list ``packed`` objects in a new object stream, which can hold
+    ``packed_unlisted`` ones its section does not list."""
+    reader = PdfFileReader(io.BytesIO(data))
+    trailer = reader.trailer
+    size = max([int(trailer["/Size"]), *(n + 1 for n in listed)])
+    out = bytearray(data) + unlisted
+    rows: dict[int, tuple[int, int, int]] = {}  # number → (type, field 2, field 3)
+    for number, body in listed.items():
+        rows[number] = (1, len(out), 0)
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    if packed is not None:
+        members = {**packed, **(packed_unlisted or {})}
+        header = b"".join(
+            b"%d %d " % (n, sum(len(b) + 1 for b in list(members.values())[:i]))
+            for i, n in enumerate(members)
+        )
+        body = b"".join(b + b"\n" for b in members.values())
+        rows[size] = (1, len(out), 0)
+        out += b"%d 0 obj\n<</Type/ObjStm/N %d/First %d/Length %d>>" % (
+            size, len(members), len(header), len(header) + len(body)
+        )  # fmt: skip
+        out += b"stream\n%s\nendstream\nendobj\n" % (header + body)
+        for position, number in enumerate(members):
+            if number in packed:
+                rows[number] = (2, size, position)
+        size += 1
+    ids = b"/Info %s/ID %s" % (_raw(trailer.raw_get("/Info")), _raw(trailer.raw_get("/ID")))
+    previous = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
+    xref_at = len(out)
+    if table:
+        out += b"xref\n" + b"".join(
+            b"%d 1\n%010d 00000 n \n" % (number, rows[number][1]) for number in sorted(rows)
+        )
+        out += b"trailer\n<</Size %d/Root %d 0 R%s/Prev %d>>\n" % (
+            size, reader.root_ref.idnum, ids, previous
+        )  # fmt: skip
+    else:
+        rows[size] = (1, xref_at, 0)
+        index = b" ".join(b"%d 1" % n for n in sorted(rows))
+        entries = b"".join(
+            bytes([kind]) + f2.to_bytes(4, "big") + f3.to_bytes(2, "big")
+            for kind, f2, f3 in (rows[n] for n in sorted(rows))
+        )
+        out += b"%d 0 obj\n<</Type/XRef/Size %d/Index[%s]/W[1 4 2]/Root %d 0 R%s/Prev %d" % (
+            size, size + 1, index, reader.root_ref.idnum, ids, previous
+        )  # fmt: skip
+        out += b"/Length %d>>stream\n%s\nendstream\nendobj\n" % (len(entries), entries)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref_at
+    return bytes(out)
+
+
+def _new_moddate(reader: PdfFileReader) -> dict[int, bytes]:
+    """The document information again with a /ModDate: a change validation updates make."""
+    info = reader.trailer.raw_get("/Info")
+    entries = b"".join(
+        b"%s %s" % (k.encode(), _raw(v))
+        for k, v in reader.trailer["/Info"].items()
+        if k != "/ModDate"
+    )
+    return {info.reference.idnum: b"<<%s/ModDate (D:20261207120000Z)>>" % entries}
+
+
+@pytest.mark.parametrize("table", [True, False], ids=["table", "stream"])
+def test_a_hand_written_update_of_what_validation_data_may_change_passes(
+    docs: pdfs.CourtDocuments, archived: bytes, table: bool
+) -> None:
+    """The byte accounting reads both kinds of section as other writers lay them out."""
+    reader = PdfFileReader(io.BytesIO(archived))
+    update = _hand_update(archived, _new_moddate(reader), table=table)
+    assert verify(docs, update, *ALL_SIGNERS).passed
+    packed = _hand_update(archived, {}, packed=_new_moddate(reader))
+    assert verify(docs, packed, *ALL_SIGNERS).passed
+
+
+@pytest.mark.parametrize("table", [True, False], ids=["table", "stream"])
+def test_an_unlisted_object_in_an_update_fails(
+    docs: pdfs.CourtDocuments, archived: bytes, table: bool, tmp_path: Path
+) -> None:
+    """A forged copy of page 1's content, and a trailer for a rebuilding reader to start
+    from, beside an allowed change and listed nowhere: pyHanko never reads them and poppler
+    shows the signed page — until anything makes poppler rebuild the table, when it takes
+    the copy (``test_an_xref_entry_of_unknown_type_is_malformed`` was one such trigger)."""
+    reader = PdfFileReader(io.BytesIO(archived))
+    number, blank = _blank_content(reader)
+    hidden = b"%d 0 obj\n%s\nendobj\ntrailer\n<</Size %d/Root %d 0 R>>\n" % (
+        number, blank, int(reader.trailer["/Size"]), reader.root_ref.idnum
+    )  # fmt: skip
+    forged = _hand_update(archived, _new_moddate(reader), table=table, unlisted=hidden)
+    assert "受理通知书" in _text(forged, tmp_path)  # dormant
+
+    report = verify(docs, forged, *ALL_SIGNERS)
+    _assert_modified(report, "that its cross-reference section does not list")
+
+
+@pytest.mark.parametrize(
+    ("where", "detail"),
+    [
+        ("a comment between objects", "that its cross-reference section does not list"),
+        ("bytes after the section", "where startxref and %%EOF belong"),
+        ("a startxref to another section", "not its section's"),
+    ],
+)
+def test_an_update_laid_out_otherwise_than_its_section_says_fails(
+    docs: pdfs.CourtDocuments, archived: bytes, where: str, detail: str
+) -> None:
+    """Nothing but whitespace lies between an update's listed objects, its section and the
+    startxref that points at that section."""
+    genuine = _hand_update(archived, _new_moddate(PdfFileReader(io.BytesIO(archived))))
+    tail = re.search(rb"startxref\n(\d+)\n%%EOF\n$", genuine)
+    assert tail is not None
+    if where == "a comment between objects":
+        forged = _hand_update(
+            archived, _new_moddate(PdfFileReader(io.BytesIO(archived))), unlisted=b"% note\n"
+        )
+    elif where == "bytes after the section":
+        forged = genuine[: tail.start()] + b"(junk)\n" + genuine[tail.start() :]
+    else:  # the first of two updates ends pointing at the section before its own
+        previous = re.findall(rb"startxref\s+(\d+)", archived)[-1]
+        assert len(previous) == len(tail[1])
+        second = _hand_update(genuine, _new_moddate(PdfFileReader(io.BytesIO(genuine))))
+        forged = second[: tail.start(1)] + previous + second[tail.end(1) :]
+    report = verify(docs, forged, *ALL_SIGNERS)
+    assert not report.passed
+    assert any(detail in reason.detail for reason in report.reasons), report.reasons
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"\n%d 0 obj\n<</Length 0>>stream\n\nendstream\nendobj\n", b"\ntrailer\n<</Root %d 0 R>>\n"],
+    ids=["object", "trailer"],
+)
+def test_an_object_or_trailer_inside_a_listed_stream_fails(
+    docs: pdfs.CourtDocuments, archived: bytes, payload: bytes
+) -> None:
+    """A rebuilding reader scans stream payloads too: a forged object or trailer inside the
+    new XMP metadata (which the catalog may gain after signing) is as good as unlisted."""
+    reader = PdfFileReader(io.BytesIO(archived))
+    number, _ = _blank_content(reader)
+    size = int(reader.trailer["/Size"])
+    xmp = b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>" + payload % number
+    catalog = reader.root
+    entries = b"".join(
+        b"%s %s " % (k.encode(), _raw(catalog.raw_get(k))) for k in catalog if k != "/Metadata"
+    )
+    forged = _hand_update(
+        archived,
+        {
+            size: b"<</Type/Metadata/Subtype/XML/Length %d>>stream\n%s\nendstream"
+            % (len(xmp), xmp),
+            reader.root_ref.idnum: b"<<%s/Metadata %d 0 R>>" % (entries, size),
+        },
+    )
+    report = verify(docs, forged, *ALL_SIGNERS)
+    _assert_modified(report, "which is no object or trailer its cross-reference section lists")
+
+
+def test_an_object_stream_holding_an_unlisted_object_fails(
+    docs: pdfs.CourtDocuments, archived: bytes
+) -> None:
+    reader = PdfFileReader(io.BytesIO(archived))
+    page = reader.root["/Pages"].raw_get("/Kids")
+    page_number = _resolve_first(page)
+    forged = _hand_update(
+        archived,
+        {},
+        packed=_new_moddate(reader),
+        packed_unlisted={page_number: b"<</Type/Page>>"},
+    )
+    report = verify(docs, forged, *ALL_SIGNERS)
+    _assert_modified(report, "holding objects its cross-reference section does not list there")
+
+
+def _resolve_first(kids: generic.PdfObject) -> int:
+    array = kids.get_object()
+    first = array.raw_get(0)
+    assert isinstance(first, generic.IndirectObject)
+    return first.reference.idnum
