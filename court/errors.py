@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from court.db import commit_request, rollback_request
+from hearings.interfaces import MediaUnavailable
 from signing import errors as signing_errors
 
 log = logging.getLogger(__name__)
@@ -203,6 +204,20 @@ def register_error_handlers(app: Flask) -> None:
         rollback_request()
         status, zh, en = SIGNING_ERRORS.get(type(exc), (422, "签名或证书校验失败。", str(exc)))
         return error_response(status, exc.code, zh, en, {"reason": exc.reason})
+
+    @app.errorhandler(MediaUnavailable)
+    def _media_unavailable(exc: MediaUnavailable) -> Response:
+        # The hearing's media node is down or failed: nothing this request did is kept, and
+        # the party may retry; not their fault, so no 4xx, and no anonymous 500 either.
+        rollback_request()
+        log.error("media node unavailable on %s %s: %s", request.method, request.path, exc)
+        return error_response(
+            503,
+            "media_unavailable",
+            "庭审音视频服务暂时不可用，请稍后重试。",
+            "The hearing's audio and video service is unavailable; retry shortly.",
+            headers={"Retry-After": "30"},
+        )
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: CSRFError) -> Response:

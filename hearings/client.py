@@ -9,6 +9,7 @@ from typing import Any
 
 from hearings.interfaces import (
     BadOffer,
+    MediaUnavailable,
     PeerStats,
     Recording,
     RoomState,
@@ -20,7 +21,7 @@ from hearings.interfaces import (
 TIMEOUT = 30.0
 
 
-class MediaNodeError(RuntimeError):
+class MediaNodeError(MediaUnavailable):
     """The media node failed (or could not be reached): a fault of the node, not the caller.
     An offer it refused comes back as ``BadOffer`` instead."""
 
@@ -38,15 +39,21 @@ class RemoteMediaNode:
         self.socket_path = socket_path
 
     def _call(self, method: str, **args: Any) -> Any:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(TIMEOUT)
-            sock.connect(str(self.socket_path))
-            sock.sendall(json.dumps({"method": method, "args": args}).encode() + b"\n")
-            with sock.makefile("rb") as stream:
-                line = stream.readline()
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(TIMEOUT)
+                sock.connect(str(self.socket_path))
+                sock.sendall(json.dumps({"method": method, "args": args}).encode() + b"\n")
+                with sock.makefile("rb") as stream:
+                    line = stream.readline()
+        except OSError as exc:  # no socket, nobody listening, a timeout, a reset
+            raise MediaNodeError("Unreachable", f"{self.socket_path}: {exc}") from exc
         if not line:
             raise MediaNodeError("ConnectionClosed", "the media node hung up")
-        reply = json.loads(line)
+        try:
+            reply = json.loads(line)
+        except ValueError as exc:
+            raise MediaNodeError("BadReply", "the media node's reply is not JSON") from exc
         if "error" in reply:
             if reply.get("kind") == "BadOffer":
                 raise BadOffer(str(reply.get("reason", "refused")), str(reply.get("detail", "")))

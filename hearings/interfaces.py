@@ -25,6 +25,11 @@ class BadOffer(ValueError):
         super().__init__(f"{reason}: {detail}" if detail else reason)
 
 
+class MediaUnavailable(RuntimeError):
+    """The node cannot be reached, or failed: a fault of the node, not the caller, who may
+    retry later (the court answers 503)."""
+
+
 class UnknownRoom(KeyError):
     """The node holds no such room, peer or self-test (never had it, or lost it on a
     restart): raised by every node, in-process or across its socket."""

@@ -23,6 +23,7 @@ _ERROR_TEXT = {
     415: "Body is not JSON",
     422: "Unknown fields, wrong types or values that break a rule",
     429: "Rate limited; see Retry-After",
+    503: "The hearing's media node is unavailable; retry after Retry-After",
 }
 
 

@@ -283,7 +283,7 @@ class RoomPublic(PublicModel):
     roles=LITIGANT_SIDE,
     tags=["hearings"],
     idempotent=False,
-    errors=[404, 409, 422],
+    errors=[404, 409, 422, 503],
     summary="Start a device self-test: send media for a few seconds, then read the result",
 )
 def start_self_test(hearing_id: str, body: OfferIn) -> SelfTestStarted:
@@ -303,7 +303,7 @@ def start_self_test(hearing_id: str, body: OfferIn) -> SelfTestStarted:
     response=SelfTestPublic,
     roles=LITIGANT_SIDE,
     tags=["hearings"],
-    errors=[404],
+    errors=[404, 503],
     summary="A self-test's result: passed or failed, with the measured frame and bit rates",
 )
 def read_self_test(hearing_id: str, test_id: str) -> SelfTestPublic:
@@ -326,7 +326,7 @@ def read_self_test(hearing_id: str, test_id: str) -> SelfTestPublic:
     roles=LITIGANT_SIDE,
     tags=["hearings"],
     idempotent=False,
-    errors=[403, 404, 409, 422],
+    errors=[403, 404, 409, 422, 503],
     summary="Join the hearing's media (R5: re-verify first); wait until the judge admits you",
 )
 def join_media(hearing_id: str, body: OfferIn) -> JoinedPublic:
@@ -348,7 +348,7 @@ def join_media(hearing_id: str, body: OfferIn) -> JoinedPublic:
     response=RoomPublic,
     roles=LITIGANT_SIDE,
     tags=["hearings"],
-    errors=[404],
+    errors=[404, 503],
     summary="Where I am (waiting or admitted) and whom each of my receive slots shows",
 )
 def room(hearing_id: str) -> RoomPublic:
@@ -372,7 +372,7 @@ def room(hearing_id: str) -> RoomPublic:
     response=HearingPublic,
     roles=LITIGANT_SIDE,
     tags=["hearings"],
-    errors=[404],
+    errors=[404, 503],
     summary="Leave the hearing's media",
 )
 def leave(hearing_id: str) -> HearingPublic:

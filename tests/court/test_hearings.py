@@ -503,13 +503,16 @@ def test_joining_with_an_offer_that_is_not_sdp_is_refused_and_presence_is_unchan
 def test_a_media_node_that_cannot_be_reached_is_a_server_fault_and_records_nothing(
     court: Court, session: Session, tmp_path: Any
 ) -> None:
-    """A good offer and a broken node: not the party's fault, so not a 4xx."""
+    """A good offer and a broken node: not the party's fault, so not a 4xx; a 503 that says
+    to retry, not an anonymous 500."""
     court.app.extensions["court.media_node"] = RemoteMediaNode(tmp_path / "no-media.sock")
     hearing_id = court.schedule()
-    status, _ = _error(
+    status, error = _error(
         lambda: court.alice.call("POST", f"/hearings/{hearing_id}/self-tests", {"sdp": OFFER})
     )
-    assert 500 <= status < 600
+    assert status == 503
+    assert error["code"] == "media_unavailable"
+    assert "稍后重试" in str(error["message"])
     assert _self_tests(session, hearing_id) == []
 
 
