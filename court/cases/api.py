@@ -155,7 +155,10 @@ class CaseInvitation(PublicModel):
     case_number: str | None
     title: str
     role: str
+    #: In full once your verified identity is this party's; masked before (张*, 孙*伟).
     name: str
+    #: Your verified identity is this party's: linking will succeed.
+    is_you: bool
     notified_at: dt.datetime
     #: R3a: link by then to take part in a video hearing (3 days from the notice).
     link_by: dt.datetime
@@ -174,9 +177,11 @@ class CaseInvitationList(PublicModel):
 )
 def case_invitations() -> CaseInvitationList:
     items = []
-    for party, case in linking.invitations(db(), current_account()):
+    account = current_account()
+    for party, case in linking.invitations(db(), account):
         if party.notified_at is None or party.link_by is None:  # the query asks for these
             continue
+        name, is_you = linking.invitation_name(db(), account, party)
         items.append(
             CaseInvitation(
                 party_id=party.id,
@@ -184,7 +189,8 @@ def case_invitations() -> CaseInvitationList:
                 case_number=case.case_number,
                 title=case.title,
                 role=party.role,
-                name=party.name,
+                name=name,
+                is_you=is_you,
                 notified_at=party.notified_at,
                 link_by=party.link_by,
             )

@@ -24,6 +24,7 @@ from court.db import after_commit, utcnow
 from court.errors import Conflict, Forbidden, NotFound
 from court.identity.errors import IdentityRequired
 from court.identity.models import Person
+from court.identity.protection import mask_name
 from court.timekeeping import CHINA, WorkingCalendar, local_date
 
 if TYPE_CHECKING:
@@ -157,6 +158,28 @@ def invitations(session: Session, account: Account) -> list[tuple[CaseParty, Cas
     return [(party, case) for party, case in rows]
 
 
+def is_the_party(person: Person | None, party: CaseParty) -> bool:
+    """Whether this verified person is the party: the same name and, when the complaint gave
+    the party's ID number, that number (a same-named stranger at a number the other side
+    supplied is not the party)."""
+    if person is None or person.name != party.name:
+        return False
+    return party.id_match is None or (
+        person.id_type == party.id_type and person.id_match == party.id_match
+    )
+
+
+def invitation_name(session: Session, account: Account, party: CaseParty) -> tuple[str, bool]:
+    """The party's name as the invitation shows it to this account, and whether the account
+    is the party: in full to the party verified, masked to anyone else holding the number
+    (not yet verified, or someone else: numbers are reassigned) — the text message itself
+    never names the party."""
+    person = session.get(Person, account.person_id) if account.person_id else None
+    if is_the_party(person, party):
+        return party.name, True
+    return mask_name(party.name), False
+
+
 def link(
     session: Session, actor: Actor, account: Account, *, party_id: str
 ) -> tuple[CaseParty, list[Participant]]:
@@ -175,14 +198,9 @@ def link(
     person = session.get(Person, account.person_id) if account.person_id else None
     if person is None:
         raise IdentityRequired()
-    if person.name != party.name:
-        raise NameMismatch({"party_name": party.name})
-    # The complaint gave the party's ID number: only that person is the party (a same-named
-    # stranger at a number the other side supplied is not).
-    if party.id_match is not None and (
-        person.id_type != party.id_type or person.id_match != party.id_match
-    ):
-        raise NameMismatch({"party_name": party.name})
+    if not is_the_party(person, party):
+        # The name masked: whoever holds the number may not be the party.
+        raise NameMismatch({"party_name": mask_name(party.name)})
     already = session.exec(
         select(CaseParty.id).where(
             CaseParty.case_id == party.case_id, CaseParty.account_id == account.id

@@ -39,3 +39,12 @@ class IdNumberProtector:
 def mask_id_number(number: str) -> str:
     """Show the first 3 and last 4 characters only, as Chinese government sites do."""
     return f"{number[:3]}{'*' * (len(number) - 7)}{number[-4:]}"
+
+
+def mask_name(name: str) -> str:
+    """Show a name's first character (the family name) and, past two characters, its last:
+    张* for 张三, 孙*伟 for 孙大伟, 宁******司 for an organisation. For whom the name is
+    not shown in full: someone who may not be that person."""
+    if len(name) <= 2:
+        return name[:1] + "*" * (len(name) - 1) if len(name) > 1 else "*"
+    return f"{name[0]}{'*' * (len(name) - 2)}{name[-1]}"

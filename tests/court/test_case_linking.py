@@ -5,6 +5,7 @@ days they may be heard by video (R3a), later they are heard in the courtroom."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from sqlmodel import Session, select
 
 from court.cases.linking import link_deadline
 from court.cases.models import CaseParty
+from court.identity.protection import mask_name
 from court.timekeeping import WorkingCalendar
 from litigant_client import ApiError, LitigantClient
 from tests.court.hearing_world import Court
@@ -77,7 +79,8 @@ def test_a_notified_defendant_links_within_three_days_and_is_heard_by_video(
     # Only the notified number sees the invitation.
     assert court.alice.call("GET", "/case-invitations")["items"] == []
     invitation = court.bob.call("GET", "/case-invitations")["items"][0]
-    assert invitation["name"] == "孙大伟"
+    assert invitation["name"] == "孙大伟"  # verified as the party: named in full
+    assert invitation["is_you"] is True
     assert invitation["role"] == "defendant"
     link_by = dt.datetime.fromisoformat(invitation["link_by"])
     notified_at = dt.datetime.fromisoformat(invitation["notified_at"])
@@ -143,12 +146,17 @@ def test_only_the_person_named_with_the_notified_number_can_link(
         404,
         "case_invitation_not_found",
     )
-    # Notified at the stranger's number, the verified name still has to be the party's.
+    # Notified at the stranger's number (a reassigned number, a mistake), the verified name
+    # still has to be the party's, and the stranger never learns the party's full name.
     assert _notify(court, hearing_id, party.id, stranger.phone).status_code == 302
-    assert _error(lambda: stranger.call("POST", f"/case-invitations/{party.id}/link")) == (
-        403,
-        "name_mismatch",
-    )
+    [invitation] = stranger.call("GET", "/case-invitations")["items"]
+    assert (invitation["name"], invitation["is_you"]) == ("孙*伟", False)
+    with pytest.raises(ApiError) as refused:
+        stranger.call("POST", f"/case-invitations/{party.id}/link")
+    assert refused.value.reply.status == 403
+    assert refused.value.reply.body["error"]["code"] == "name_mismatch"
+    assert "孙大伟" not in json.dumps(refused.value.reply.body, ensure_ascii=False)
+    assert refused.value.reply.body["error"]["details"]["party_name"] == "孙*伟"
     assert _bob_party(court, session).account_id is None
     # Once linked, a party cannot be notified again.
     assert _notify(court, hearing_id, party.id, court.bob.phone or "").status_code == 302
@@ -273,7 +281,26 @@ def test_an_unverified_account_is_told_to_verify_first(
     newcomer: LitigantClient = make_litigant(verified=False)
     assert newcomer.phone
     assert _notify(court, hearing_id, party.id, newcomer.phone).status_code == 302
+    # Until verified as the party, the invitation does not name the party in full.
+    [invitation] = newcomer.call("GET", "/case-invitations")["items"]
+    assert (invitation["name"], invitation["is_you"]) == ("孙*伟", False)
     assert _error(lambda: newcomer.call("POST", f"/case-invitations/{party.id}/link")) == (
         403,
         "identity_required",
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "masked"),
+    [
+        ("张三", "张*"),
+        ("孙大伟", "孙*伟"),
+        ("欧阳娜娜", "欧**娜"),
+        ("宁波某某有限公司", "宁******司"),
+        ("李", "*"),
+    ],
+)
+def test_a_party_name_is_masked_to_its_family_name_and_last_character(
+    name: str, masked: str
+) -> None:
+    assert mask_name(name) == masked
