@@ -21,6 +21,7 @@ SUB_INDICATION_TEXT = {
     "NO_CERTIFICATE_CHAIN_FOUND": "签名证书不是由本院信任的机构签发",
     "TRY_LATER": "暂时缺少证书状态信息，请稍后再试",
     "SIGNED_DATA_NOT_FOUND": "缺少应有的签名或印章",
+    "SIG_CONSTRAINTS_FAILURE": "同一人在多处签名位置签名（每位签名人只应签一处）",
     "NO_POE": "签名时间戳无效",
     "OUT_OF_BOUNDS_NO_POE": "签名时证书已不在有效期内",
     "GENERIC": "存证记录无法核对",

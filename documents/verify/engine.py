@@ -135,6 +135,7 @@ async def _verify(
     timestamps, signatures = await _judge_embedded(embedded, context)
     if revisions:
         _conclude_document(findings, signatures, timestamps, uncovered)
+        _one_place_per_signer(embedded, findings)
     present = {report.field_name for report in signatures}
     missing = tuple(s.field_name for s in expected_signers if s.field_name not in present)
     for signer in expected_signers:
@@ -222,6 +223,35 @@ def _conclude_document(
             "uncovered_bytes",
             f"{uncovered} bytes after the last revision's %%EOF are covered by no signature",
         )
+
+
+def _one_place_per_signer(embedded: Sequence[_Embedded], findings: _Findings) -> None:
+    """Fail a document in which one signer (one certificate subject: the court issues each
+    person's certificates under one name and account) signed two fields. No court document
+    has one person sign twice (a party is never two parties, nor a mediator a party), and
+    without this a litigant could fill every party's field of a document they made up, each
+    signature valid, and the expected signers would all be "present"."""
+    fields: dict[bytes, list[str]] = {}
+    names: dict[bytes, str] = {}
+    for item in embedded:
+        if item.is_timestamp or item.signature is None:
+            continue
+        try:
+            subject = item.signature.signer_cert.subject
+            key = subject.dump()
+            names[key] = str(subject.native.get("common_name", "?"))
+        except _MALFORMED:
+            continue  # that signature already failed for it
+        fields.setdefault(key, []).append(item.field_name)
+    for key, signed in fields.items():
+        if len(signed) > 1:
+            findings.add(
+                FAILED,
+                "SIG_CONSTRAINTS_FAILURE",
+                "one_signer_in_two_places",
+                f"{names[key]} signed {len(signed)} fields ({', '.join(signed)}); "
+                "each signer signs one",
+            )
 
 
 # --- Reading the file -------------------------------------------------------------------

@@ -424,6 +424,23 @@ def test_a_missing_expected_signer_is_incomplete_never_passed(
     assert report.signatures[0].indication == "TOTAL-PASSED"
 
 
+def test_one_person_signing_every_party_field_does_not_pass(
+    docs: pdfs.CourtDocuments, tmp_path: Path
+) -> None:
+    """Alice fills Bob's field too, with her own valid certificate: each signature is valid
+    (pdfsig says so) and no expected signer is missing, but one person signed twice."""
+    forged = pdfs.sign_as_party(docs.one_party, docs.alice, "PartyB", docs.timestamper)
+    assert pdfsig(forged, tmp_path).count("Signature is Valid.") == 2
+
+    report = verify(docs, forged, PARTY_A, PARTY_B)
+
+    assert_failed(report, "TOTAL-FAILED", "SIG_CONSTRAINTS_FAILURE", "one_signer_in_two_places")
+    assert report.missing_fields == ()
+    assert "张三 signed 2 fields (PartyA, PartyB)" in report.reasons[0].detail
+    # The genuine two-party document, each signing once, passes.
+    assert verify(docs, docs.two_parties, PARTY_A, PARTY_B).passed
+
+
 def test_an_unsigned_document_does_not_pass(docs: pdfs.CourtDocuments) -> None:
     report = verify(docs, docs.unsigned)
 
