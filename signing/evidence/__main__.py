@@ -77,7 +77,9 @@ def _report(verified: VerifiedReceipt) -> str:
             f"  tree size:  {verified.tree_size}",
             f"  root hash:  {root}",
             f"  leaf index: {verified.leaf_index}",
-            f"  leaf hash:  {verified.leaf_hash.hex()}",
+            # Base64 as the API and the checkpoint give hashes; hex as sha256sum does.
+            f"  leaf hash:  {base64.b64encode(verified.leaf_hash).decode('ascii')}",
+            f"              (hex {verified.leaf_hash.hex()})",
         ]
     )
 

@@ -174,6 +174,8 @@ def test_command_accepts_a_valid_receipt(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr
         assert "receipt valid" in result.stdout
         assert NAME in result.stdout
+        # The leaf hash as the API gives it (base64), and in hex.
+        assert f"leaf hash:  {base64.b64encode(HASHES[INDEX]).decode()}" in result.stdout
         assert HASHES[INDEX].hex() in result.stdout
 
 
