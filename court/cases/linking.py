@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 #: R3a (OLR 10): a notified defendant verifies and links within 3 days.
 LINK_DAYS = 3
+#: The same number is not texted the same notice again sooner than this (a double click, two
+#: clerks at once): the repeat is recorded as not sent.
+RESEND_AFTER = dt.timedelta(minutes=1)
 #: Who can be brought in by notice: the parties a filing names (a co-plaintiff too), not
 #: agents, who are appointed by a party.
 NOTIFIABLE = frozenset(
@@ -100,8 +103,10 @@ def notify(
     case_id: str,
     party_id: str,
     phone: str,
-) -> CaseParty:
-    """Text an unlinked party of a case of the staff member's court about the case."""
+) -> tuple[CaseParty, bool]:
+    """Text an unlinked party of a case of the staff member's court about the case; return
+    the party and whether a text went out (not when the same number was texted less than
+    ``RESEND_AFTER`` ago)."""
     party = session.get(CaseParty, party_id, with_for_update=True, populate_existing=True)
     case = session.get(Case, party.case_id) if party is not None else None
     if party is None or case is None or case.court_id != staff.court_id or case.id != case_id:
@@ -112,6 +117,9 @@ def notify(
         raise NotFound({"party": party_id})
     number = normalise_phone(phone)
     now = utcnow()
+    texted = party.texted_at if party.phone == number else None
+    if texted is not None and now - texted < RESEND_AFTER:
+        return party, False
     # A notice to a new number is a new notice: the 3 days run from it. Notifying the same
     # number again repeats the text and keeps the days running from the first notice.
     if party.phone != number or party.notified_at is None:
@@ -120,6 +128,7 @@ def notify(
     elif party.link_by is None:  # notified before the deadline was kept (migration 0015)
         party.link_by = link_deadline(party.notified_at, calendar)
     deadline = party.link_by
+    party.texted_at = now
     session.add(party)
     session.flush()
     by = deadline.astimezone(CHINA) - dt.timedelta(seconds=1)
@@ -138,7 +147,7 @@ def notify(
         case.id,
         {"party": party.id, "phone": mask_phone(number)},
     )
-    return party
+    return party, True
 
 
 def invitations(session: Session, account: Account) -> list[tuple[CaseParty, Case]]:

@@ -95,6 +95,8 @@ class CaseParty(SQLModel, table=True):
     #: R3a: the end of the 3 days from the notice, as the Civil Procedure Law counts them
     #: (from the next day; a last day that is a holiday moves to the next working day).
     link_by: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: When the court last texted the party (the notice, or a repeat of it).
+    texted_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     #: When the party's verified account was linked to the case.
     linked_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
     #: The complaint's ID number for the party, as an HMAC (like ``Person.id_match``):

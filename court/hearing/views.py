@@ -199,7 +199,7 @@ def notify_party(hearing_id: str, party_id: str) -> BaseResponse:
     session = db()
     staff = current_staff()
     hearing = services.for_court_staff(session, staff, hearing_id)
-    party = linking.notify(
+    party, sent = linking.notify(
         session,
         current_principal().actor(),
         components.code_sender(),
@@ -209,7 +209,10 @@ def notify_party(hearing_id: str, party_id: str) -> BaseResponse:
         party_id=party_id,
         phone=request.form.get("phone", ""),
     )
-    flash(f"已短信通知{party.name}；3 日内关联案件方可在线参加庭审（R3a）。", "info")
+    if sent:
+        flash(f"已短信通知{party.name}；3 日内关联案件方可在线参加庭审（R3a）。", "info")
+    else:
+        flash(f"一分钟内已向该号码发送过通知，未重复发送（{party.name}）。", "info")
     return redirect(url_for("hearing_web.detail", hearing_id=hearing_id) + "#unlinked")
 
 

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from sqlmodel import Session, select
 
-from court.cases.linking import link_deadline
+from court.cases.linking import RESEND_AFTER, link_deadline
 from court.cases.models import CaseParty
 from court.identity.protection import mask_name
 from court.timekeeping import WorkingCalendar
@@ -304,3 +304,36 @@ def test_a_party_name_is_masked_to_its_family_name_and_last_character(
     name: str, masked: str
 ) -> None:
     assert mask_name(name) == masked
+
+
+def test_a_double_click_texts_the_party_once_and_a_later_repeat_texts_again(
+    court: Court, session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    hearing_id = court.schedule()
+    party = _bob_party(court, session)
+    phone = court.bob.phone or ""
+
+    def texts() -> int:
+        return sum(
+            1 for r in caplog.records if phone in r.getMessage() and "24 时前" in r.getMessage()
+        )
+
+    first = _notify(court, hearing_id, party.id, phone)
+    again = _notify(court, hearing_id, party.id, phone)
+    assert first.status_code == again.status_code == 302
+    assert texts() == 1
+    page = court.judge.get(f"/staff/hearings/{hearing_id}").get_data(as_text=True)
+    assert "未重复发送" in page
+    # A repeat a minute later is a repeat the clerk meant: it goes out, and the 3 days still
+    # run from the first notice.
+    stored = _bob_party(court, session)
+    assert stored.texted_at is not None
+    assert stored.notified_at is not None
+    first_notice = stored.notified_at
+    stored.texted_at -= RESEND_AFTER
+    session.add(stored)
+    session.commit()
+    assert _notify(court, hearing_id, party.id, phone).status_code == 302
+    assert texts() == 2
+    session.expire_all()
+    assert _bob_party(court, session).notified_at == first_notice
