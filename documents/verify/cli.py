@@ -54,8 +54,8 @@ def _parser() -> argparse.ArgumentParser:
         "--expect",
         action="append",
         default=[],
-        metavar="ROLE=FIELD",
-        help="a signature the document must carry",
+        metavar="ROLE=FIELD[=NAME]",
+        help="a signature the document must carry (and, with NAME, whose certificate signs it)",
     )
     parser.add_argument("--issued-sha256", help="SHA-256 the court recorded when issuing")
     parser.add_argument("--log-key", help="the evidence log's verifier key, or a file holding it")
@@ -104,10 +104,11 @@ def _load_root(path: Path) -> x509.Certificate:
 
 
 def _expected(text: str) -> ExpectedSigner:
-    role, sep, field_name = text.partition("=")
-    if not sep or not role or not field_name:
-        raise _UsageError(f"--expect wants ROLE=FIELD, not {text!r}")
-    return ExpectedSigner(role=role, field_name=field_name)
+    role, sep, rest = text.partition("=")
+    field_name, named, name = rest.partition("=")
+    if not sep or not role or not field_name or (named and not name):
+        raise _UsageError(f"--expect wants ROLE=FIELD or ROLE=FIELD=NAME, not {text!r}")
+    return ExpectedSigner(role=role, field_name=field_name, name=name or None)
 
 
 def _registry(

@@ -138,7 +138,17 @@ async def _verify(
         _one_place_per_signer(embedded, findings)
     present = {report.field_name for report in signatures}
     missing = tuple(s.field_name for s in expected_signers if s.field_name not in present)
+    by_field = {report.field_name: report for report in signatures}
     for signer in expected_signers:
+        report = by_field.get(signer.field_name)
+        if signer.name is not None and report is not None and report.signer_name != signer.name:
+            findings.add(
+                FAILED,
+                "SIG_CONSTRAINTS_FAILURE",
+                "wrong_signer",
+                f"{signer.field_name} ({signer.role}) was signed by {report.signer_name}, "
+                f"not {signer.name}",
+            )
         if signer.field_name in missing:
             findings.add(
                 INDETERMINATE,

@@ -65,10 +65,12 @@ class Reason:
 
 @dataclass(frozen=True)
 class ExpectedSigner:
-    """A signature the document must carry: who signs (``role``) in which field."""
+    """A signature the document must carry: who signs (``role``) in which field, and, when
+    ``name`` is given, whose certificate (its common name) must have signed it."""
 
     role: str
     field_name: str
+    name: str | None = None
 
 
 @dataclass(frozen=True)

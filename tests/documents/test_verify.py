@@ -587,6 +587,26 @@ def test_the_command_line_passes_the_genuine_document_with_its_receipt(
     assert "张三" in run.stdout
 
 
+def test_the_command_line_checks_who_signed_each_field_when_told(cli_files: Path) -> None:
+    """Offline, with only the file: ``--expect ROLE=FIELD=NAME`` says whose certificate must
+    have signed the field (张三 signed PartyA, 李四 PartyB)."""
+    right = run_cli(
+        cli_files, str(cli_files / "genuine.pdf"),
+        "--expect", "原告=PartyA=张三", "--expect", "被告=PartyB=李四",
+    )  # fmt: skip
+    swapped = run_cli(
+        cli_files, str(cli_files / "genuine.pdf"),
+        "--expect", "原告=PartyA=李四", "--expect", "被告=PartyB=张三",
+    )  # fmt: skip
+    empty_name = run_cli(cli_files, str(cli_files / "genuine.pdf"), "--expect", "原告=PartyA=")
+
+    assert right.returncode == 0, right.stdout + right.stderr
+    assert swapped.returncode == 1
+    assert "TOTAL-FAILED / SIG_CONSTRAINTS_FAILURE" in swapped.stdout
+    assert "PartyA (原告) was signed by 张三, not 李四" in swapped.stdout
+    assert empty_name.returncode == 2
+
+
 def test_the_command_line_fails_a_tampered_document(cli_files: Path) -> None:
     run = run_cli(cli_files, str(cli_files / "tampered.pdf"))
 
