@@ -319,25 +319,26 @@ class CourtPKI:
             self._keys.store(key_name, ec.generate_private_key(ec.SECP256R1()))
         key = self.ec_key(key_name)
         path = self.cert_path(key_name)
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, self._court_name),
+                x509.NameAttribute(NameOID.TITLE, title),
+                x509.NameAttribute(NameOID.COMMON_NAME, name),
+                x509.NameAttribute(NameOID.USER_ID, account_id),
+            ]
+        )
         if path.exists():
             cert = x509.load_pem_x509_certificate(path.read_bytes())
-            if cert.not_valid_after_utc > _now() + dt.timedelta(days=1):
+            # Kept while valid and still naming the person and role as they are now: a
+            # renamed clerk, or a mediator signing as clerk, gets a certificate that says so.
+            if cert.not_valid_after_utc > _now() + dt.timedelta(days=1) and cert.subject == subject:
                 return key, cert
         ca_cert = self.certificate(EVENT_CA)
         now = _now()
         cert = (
             x509.CertificateBuilder()
-            .subject_name(
-                x509.Name(
-                    [
-                        x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-                        x509.NameAttribute(NameOID.ORGANIZATION_NAME, self._court_name),
-                        x509.NameAttribute(NameOID.TITLE, title),
-                        x509.NameAttribute(NameOID.COMMON_NAME, name),
-                        x509.NameAttribute(NameOID.USER_ID, account_id),
-                    ]
-                )
-            )
+            .subject_name(subject)
             .issuer_name(ca_cert.subject)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
 from signing.errors import KeyStoreError
 from signing.keystore import FileKeyStore
@@ -91,3 +91,18 @@ def test_a_crl_lists_the_revoked_and_is_signed_by_its_issuer(pki: CourtPKI) -> N
     assert entry is not None
     assert entry.revocation_date_utc == when
     assert crl.next_update_utc - crl.last_update_utc == dt.timedelta(hours=24)
+
+
+def test_a_staff_certificate_names_the_person_and_role_as_they_are_now(pki: CourtPKI) -> None:
+    """The court holds a staff member's key; the certificate is reused while it still says
+    who signs and in what role, and reissued (same key) when either changed."""
+    key, first = pki.staff_signing_key("acct-9", "王法官", "审判员")
+    _, again = pki.staff_signing_key("acct-9", "王法官", "审判员")
+    assert again.serial_number == first.serial_number
+    _, as_clerk = pki.staff_signing_key("acct-9", "王法官", "书记员")
+    _, renamed = pki.staff_signing_key("acct-9", "王某某", "书记员")
+    for cert, (name, title) in ((as_clerk, ("王法官", "书记员")), (renamed, ("王某某", "书记员"))):
+        assert cert.serial_number != first.serial_number
+        assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == name
+        assert cert.subject.get_attributes_for_oid(NameOID.TITLE)[0].value == title
+        assert cert.public_key() == key.public_key()
