@@ -1,5 +1,6 @@
 """Every byte of an update after the last signature is an object its cross-reference
-section lists, that section itself, or the whitespace between them.
+section lists, written so that every reader reads it alike, that section itself, or the
+whitespace between them.
 
 pyHanko reads a file through its cross-reference sections and never sees bytes they do not
 list. A reader that finds a section damaged does not stop there: poppler rebuilds the table
@@ -19,7 +20,16 @@ change), it requires:
 * no ``N G obj`` or ``trailer`` appears anywhere in those bytes, inside a stream's payload
   included, except where a listed object or the section's trailer begins (a rebuilding
   reader scans payloads too);
-* an object stream holds exactly the objects the section says it holds, each at its index.
+* no object is in an object stream: readers disagree on where an object stream's objects
+  start (ISO 32000-1 and pyHanko read object i at /First + its offset; poppler 22.12 reads
+  the first at max(/First, its offset) from the stream's start), and a third review used
+  that for a page pyHanko read as unchanged and poppler as blank. pyHanko writes no object
+  streams in incremental updates;
+* each object is written in plain syntax (``_check_plain``): the tokens pyHanko writes, no
+  comments, a stream's data right after ``stream`` and one end of line, exactly /Length
+  bytes, then at most one end of line and ``endstream``. Where readers' tolerances differ
+  (pyHanko starts a stream's data on the keyword's line if anything follows it, poppler on
+  the next line) one file would show two documents.
 
 A hybrid section (a table with an /XRefStm) is refused: court documents never have one, and
 it gives readers two views of one revision. The revisions a signature covers need none of
@@ -68,7 +78,7 @@ def check_revision(data: bytes, reader: PdfFileReader, revision: int) -> None:
     if info.xref_section_type is XRefSectionType.HYBRID_MAIN:
         raise Unaccounted("has a hybrid cross-reference section (a table with /XRefStm)")
     start = _revision_end(data, reader, revision - 1) if revision else 0
-    extents, in_streams = _listed(reader, revision, info)
+    extents = _listed(reader, revision, info)
     if extents[-1].ref is not None and extents[-1].start != info.start_location:
         raise Unaccounted("has objects after its cross-reference section")
     allowed: set[int] = set()
@@ -87,7 +97,7 @@ def check_revision(data: bytes, reader: PdfFileReader, revision: int) -> None:
             position, trailer_at = _read_table_section(data, reader, info)
             allowed.add(trailer_at)
         else:
-            position = _read_object(data, reader, extent.start, extent.ref)
+            position = _read_object(data, reader, extent.start, extent.ref, plain=True)
     end = _read_tail(data, position, info.declared_startxref)
     for match in _SCANNED.finditer(data, start, end):
         if match.start() not in allowed:
@@ -95,23 +105,20 @@ def check_revision(data: bytes, reader: PdfFileReader, revision: int) -> None:
                 f"has {match.group().decode('latin-1')!r} at offset {match.start()}, "
                 "which is no object or trailer its cross-reference section lists"
             )
-    for stream_number, held in in_streams.items():
-        _check_object_stream(reader, revision, stream_number, held)
 
 
-def _listed(
-    reader: PdfFileReader, revision: int, info: XRefSectionMetaInfo
-) -> tuple[list[_Extent], dict[int, dict[int, int]]]:
-    """The revision's extents in file order (its objects, then its section last) and, for
-    each object stream it uses, the objects the section puts in it (number → index)."""
+def _listed(reader: PdfFileReader, revision: int, info: XRefSectionMetaInfo) -> list[_Extent]:
+    """The revision's extents in file order: its objects, then its section last."""
     xrefs = reader.xrefs
     extents: dict[int, _Extent] = {}
-    in_streams: dict[int, dict[int, int]] = {}
     for ref in xrefs.explicit_refs_in_revision(revision):
         where = xrefs.get_historical_ref(ref, revision)
         if isinstance(where, ObjStreamRef):
-            in_streams.setdefault(where.obj_stream_id, {})[ref.idnum] = where.ix_in_stream
-        elif isinstance(where, int):
+            raise Unaccounted(
+                f"puts object {ref.idnum} in object stream {where.obj_stream_id} (readers "
+                "disagree on where an object stream's objects start)"
+            )
+        if isinstance(where, int):
             if where in extents:
                 raise Unaccounted(f"lists two objects at offset {where}")
             extents[where] = _Extent(where, (ref.idnum, ref.generation))
@@ -125,21 +132,76 @@ def _listed(
         if section in extents:
             raise Unaccounted(f"lists an object where its xref table is, at {section}")
         extents[section] = _Extent(section, None)
-    return sorted(extents.values(), key=lambda extent: extent.start), in_streams
+    return sorted(extents.values(), key=lambda extent: extent.start)
 
 
-def _read_object(data: bytes, reader: PdfFileReader, at: int, ref: tuple[int, int]) -> int:
-    """Read the object ``ref`` that starts exactly at ``at``; return where it ends."""
+def _read_object(
+    data: bytes, reader: PdfFileReader, at: int, ref: tuple[int, int], *, plain: bool = False
+) -> int:
+    """Read the object ``ref`` that starts exactly at ``at``; return where it ends. With
+    ``plain``, it must also be written in plain syntax (``_check_plain``)."""
     header = _HEADER.match(data, at)
     if header is None or (int(header[1]), int(header[2])) != ref:
         raise Unaccounted(f"does not hold object {ref[0]} at its listed offset {at}")
     stream = io.BytesIO(data)
     stream.seek(_SPACE.match(data, header.end()).end())  # type: ignore[union-attr]
-    generic.read_object(stream, generic.Reference(ref[0], ref[1], reader))
+    obj = generic.read_object(stream, generic.Reference(ref[0], ref[1], reader))
     endobj = _ENDOBJ.match(data, stream.tell())
     if endobj is None:
         raise Unaccounted(f"has object {ref[0]} without endobj")
+    if plain:
+        payload = None
+        if isinstance(obj, generic.StreamObject):
+            payload = obj.encoded_data
+            length = obj.raw_get("/Length")
+            if not isinstance(length, generic.NumberObject) or length != len(payload):
+                raise Unaccounted(f"writes object {ref[0]} without a direct, exact /Length")
+        _check_plain(data, header.end(), endobj.end(), payload, ref[0])
     return endobj.end()
+
+
+#: A regular character (ISO 32000-1 §7.2.2: not white-space, not a delimiter), printable
+#: ASCII only; in a name, # starts a two-digit escape.
+_REGULAR = rb"[!\"$&'*-.0-;=?-Z\\^-z|~]"
+#: The plain syntax an update after the last signature is written in (pyHanko's own), token
+#: by token: ISO 32000-1 §7.3 without its dark corners — no comments, no NUL or form feed,
+#: names of printable ASCII, decimal numbers, hex strings of hex digits only, literal
+#: strings without raw parentheses or carriage returns (escaped instead).
+_PLAIN = re.compile(
+    rb"[\t\n\r ]+"
+    rb"|<<|>>|\[|\]"
+    rb"|/(?:" + _REGULAR + rb"|#[0-9A-Fa-f]{2})*(?!#)"
+    rb"|[+-]?(?:\d+\.?\d*|\.\d+)(?!" + _REGULAR + rb"|#)"
+    rb"|(?:true|false|null|R|stream|endstream|endobj)(?!" + _REGULAR + rb"|#)"
+    rb"|<[0-9A-Fa-f]*>"
+    rb"|\((?:[^\\()\r]|\\[nrtbf()\\]|\\[0-7]{1,3})*\)"
+)
+_STREAM_START = re.compile(rb"stream(?:\r\n|\n)")
+_STREAM_END = re.compile(rb"(?:\r\n|\n|\r)?endstream")
+
+
+def _check_plain(data: bytes, start: int, end: int, payload: bytes | None, number: int) -> None:
+    """Object ``number``'s bytes from ``start`` to ``end`` (after ``endobj``) are plain
+    tokens, and a stream's payload sits exactly between ``stream`` and its end of line and
+    ``endstream``: readers that disagree on exotic syntax (where a stream's data starts, an
+    unescaped parenthesis, a comment) cannot be made to see two different objects."""
+    position = start
+    while position < end:
+        token = _PLAIN.match(data, position)
+        if token is None or token.end() > end:
+            raise Unaccounted(
+                f"writes object {number} in syntax readers may not agree on (offset {position})"
+            )
+        position = token.end()
+        if token.group() == b"stream":
+            opened = _STREAM_START.match(data, token.start())
+            if payload is None or opened is None:
+                raise Unaccounted(f"writes object {number}'s stream data after a bad stream line")
+            body_end = opened.end() + len(payload)
+            closed = _STREAM_END.match(data, body_end)
+            if data[opened.end() : body_end] != payload or closed is None:
+                raise Unaccounted(f"writes object {number}'s stream data not where /Length says")
+            position = closed.end()
 
 
 def _read_table_section(
@@ -189,22 +251,3 @@ def _revision_end(data: bytes, reader: PdfFileReader, revision: int) -> int:
     else:
         end, _ = _read_table_section(data, reader, info)
     return _read_tail(data, end, info.declared_startxref)
-
-
-def _check_object_stream(
-    reader: PdfFileReader, revision: int, number: int, held: dict[int, int]
-) -> None:
-    """The object stream ``number`` holds exactly ``held`` (object number → index)."""
-    stream = reader.get_historical_resolver(revision)(generic.Reference(number, 0, reader))
-    if not isinstance(stream, generic.StreamObject) or stream.get("/Type") != "/ObjStm":
-        raise Unaccounted(f"puts objects in object {number}, which is no object stream")
-    count = int(stream["/N"])
-    numbers = stream.data[: int(stream["/First"])].split()
-    if len(numbers) != 2 * count:
-        raise Unaccounted(f"has object stream {number} whose header does not list /N objects")
-    inside = {int(numbers[2 * i]): i for i in range(count)}
-    if len(inside) != count or inside != held:
-        raise Unaccounted(
-            f"has object stream {number} holding objects its cross-reference section does "
-            "not list there"
-        )

@@ -441,13 +441,12 @@ def _hand_update(
     *,
     table: bool = False,
     unlisted: bytes = b"",
-    packed: dict[int, bytes] | None = None,
-    packed_unlisted: dict[int, bytes] | None = None,
+    packed: tuple[bytes, dict[int, int]] | None = None,
 ) -> bytes:
     """Append an update written by hand, as a careful forger would: ``listed`` objects at
     their offsets, ``unlisted`` bytes before them, and in an xref ``table`` or stream. An
-    xref stream may also list ``packed`` objects in a new object stream, which can hold
-    ``packed_unlisted`` ones its section does not list."""
+    xref stream may also list objects ``packed`` in a new object stream: its bytes (from
+    ``<<`` to ``endstream``), and which object is at which index in it."""
     reader = PdfFileReader(io.BytesIO(data))
     trailer = reader.trailer
     size = max([int(trailer["/Size"]), *(n + 1 for n in listed)])
@@ -457,20 +456,10 @@ def _hand_update(
         rows[number] = (1, len(out), 0)
         out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
     if packed is not None:
-        members = {**packed, **(packed_unlisted or {})}
-        header = b"".join(
-            b"%d %d " % (n, sum(len(b) + 1 for b in list(members.values())[:i]))
-            for i, n in enumerate(members)
-        )
-        body = b"".join(b + b"\n" for b in members.values())
+        stream, members = packed
         rows[size] = (1, len(out), 0)
-        out += b"%d 0 obj\n<</Type/ObjStm/N %d/First %d/Length %d>>" % (
-            size, len(members), len(header), len(header) + len(body)
-        )  # fmt: skip
-        out += b"stream\n%s\nendstream\nendobj\n" % (header + body)
-        for position, number in enumerate(members):
-            if number in packed:
-                rows[number] = (2, size, position)
+        out += b"%d 0 obj\n%s\nendobj\n" % (size, stream)
+        rows.update({number: (2, size, index) for number, index in members.items()})
         size += 1
     ids = b"/Info %s/ID %s" % (_raw(trailer.raw_get("/Info")), _raw(trailer.raw_get("/ID")))
     previous = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
@@ -516,8 +505,6 @@ def test_a_hand_written_update_of_what_validation_data_may_change_passes(
     reader = PdfFileReader(io.BytesIO(archived))
     update = _hand_update(archived, _new_moddate(reader), table=table)
     assert verify(docs, update, *ALL_SIGNERS).passed
-    packed = _hand_update(archived, {}, packed=_new_moddate(reader))
-    assert verify(docs, packed, *ALL_SIGNERS).passed
 
 
 @pytest.mark.parametrize("table", [True, False], ids=["table", "stream"])
@@ -602,24 +589,79 @@ def test_an_object_or_trailer_inside_a_listed_stream_fails(
     _assert_modified(report, "which is no object or trailer its cross-reference section lists")
 
 
-def test_an_object_stream_holding_an_unlisted_object_fails(
-    docs: pdfs.CourtDocuments, archived: bytes
+def _object_stream(members: list[tuple[int, bytes, bytes]], *, first: int = 2000) -> bytes:
+    """An object stream whose header gives its first object the offset /First: ISO 32000-1
+    (and pyHanko) read object i at /First + offset_i; poppler 22.12 reads the first object at
+    max(/First, offset_0) from the stream's start and the others relative to it. Each member
+    is (number, what pyHanko reads, what poppler reads)."""
+    slot = max(len(view) for _, mine, theirs in members for view in (mine, theirs)) + 1
+    offsets = [first + i * slot for i in range(len(members))]
+    header = b" ".join(b"%d %d" % (n, at) for (n, _, _), at in zip(members, offsets, strict=True))
+    poppler = b"".join(theirs.ljust(slot) for _, _, theirs in members)
+    pyhanko = b"".join(mine.ljust(slot) for _, mine, _ in members)
+    body = header.ljust(first) + poppler.ljust(first) + pyhanko
+    return b"<</Type/ObjStm/N %d/First %d/Length %d>>stream\n%s\nendstream" % (
+        len(members), first, len(body), body
+    )  # fmt: skip
+
+
+def test_an_object_stream_two_readers_read_differently_fails(
+    docs: pdfs.CourtDocuments, archived: bytes, tmp_path: Path
 ) -> None:
+    """A third review's forgery: page 1 rewritten in an object stream, an identical copy
+    where pyHanko reads it (nothing changed: every signature passed) and a page without
+    content where poppler reads it. No update after signing needs an object stream (pyHanko
+    writes none), so none is accepted there."""
     reader = PdfFileReader(io.BytesIO(archived))
-    page = reader.root["/Pages"].raw_get("/Kids")
-    page_number = _resolve_first(page)
+    page_ref = reader.root["/Pages"]["/Kids"].raw_get(0).reference
+    genuine = _raw(reader.get_object(page_ref))
+    content = reader.get_object(page_ref).raw_get("/Contents")
+    blank = genuine.replace(b"/Contents %s" % _raw(content), b"/Contents []")
+    assert blank != genuine
     forged = _hand_update(
         archived,
         {},
-        packed=_new_moddate(reader),
-        packed_unlisted={page_number: b"<</Type/Page>>"},
+        packed=(_object_stream([(page_ref.idnum, genuine, blank)]), {page_ref.idnum: 0}),
     )
+    assert "受理通知书" not in _text(forged, tmp_path)  # what poppler shows: a blank page
+
     report = verify(docs, forged, *ALL_SIGNERS)
-    _assert_modified(report, "holding objects its cross-reference section does not list there")
+    _assert_modified(report, f"puts object {page_ref.idnum} in object stream")
 
 
-def _resolve_first(kids: generic.PdfObject) -> int:
-    array = kids.get_object()
-    first = array.raw_get(0)
-    assert isinstance(first, generic.IndirectObject)
-    return first.reference.idnum
+_XMP = b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>"
+
+
+@pytest.mark.parametrize(
+    ("metadata", "detail"),
+    [
+        # pyHanko reads the data from the 4 (its /Length counts from there), poppler from
+        # after the end of the line.
+        (b"<</Type/Metadata/Subtype/XML/Length %d>>stream 4 \n%s\nendstream", "bad stream line"),
+        # A lone CR ends no stream line (ISO 32000-1 §7.3.8.1).
+        (b"<</Type/Metadata/Subtype/XML/Length %d>>stream\r%s\nendstream", "bad stream line"),
+        (b"<</Type/Metadata/Subtype %% note\n/XML/Length %d>>stream\n%s\nendstream", "syntax"),
+        (b"<</Type/Metadata/Subtype/XML/Length %d >>stream\n%s\n\nendstream", "/Length says"),
+    ],
+    ids=["junk after stream", "CR alone", "comment", "bytes after the data"],
+)
+def test_an_object_in_syntax_readers_may_read_differently_fails(
+    docs: pdfs.CourtDocuments, archived: bytes, metadata: bytes, detail: str
+) -> None:
+    """Updates after signing are written in plain syntax (pyHanko's): where readers'
+    tolerances differ — the bytes after the stream keyword, a comment — is refused. The
+    same update in plain syntax passes: the rule is about syntax, not about XMP."""
+    reader = PdfFileReader(io.BytesIO(archived))
+    size = int(reader.trailer["/Size"])
+    catalog = reader.root
+    entries = b"".join(
+        b"%s %s " % (k.encode(), _raw(catalog.raw_get(k))) for k in catalog if k != "/Metadata"
+    )
+    pointed = {reader.root_ref.idnum: b"<<%s/Metadata %d 0 R>>" % (entries, size)}
+    length = len(_XMP) + (3 if b"stream 4" in metadata else 0)
+    forged = _hand_update(archived, {size: metadata % (length, _XMP), **pointed})
+    _assert_modified(verify(docs, forged, *ALL_SIGNERS), detail)
+
+    plain = b"<</Type/Metadata/Subtype/XML/Length %d>>stream\n%s\nendstream"
+    genuine = _hand_update(archived, {size: plain % (len(_XMP), _XMP), **pointed})
+    assert verify(docs, genuine, *ALL_SIGNERS).passed
