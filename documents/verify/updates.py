@@ -326,7 +326,10 @@ class _Update:
         self, raw: generic.PdfObject, before: set[generic.Reference], *, stream: bool
     ) -> None:
         """Account for one object of the DSS: a stream must be new, a dictionary or array
-        new or already part of the DSS; an object that did not change needs nothing."""
+        new or already part of the DSS. An unchanged stream needs nothing (streams are never
+        rewritten here); an unchanged existing dictionary or array must already have been
+        part of the DSS: adopted, it would be rewritable as "DSS data" in the next update
+        (a page's /Contents array, say, pointed at a blank stream)."""
         if not isinstance(raw, generic.IndirectObject):
             if stream:
                 raise _Disallowed("puts validation data in the DSS as a direct object")
@@ -339,6 +342,8 @@ class _Update:
                 f"{'stream' if stream else 'container'} belongs"
             )
         if ref not in self.changed:
+            if not stream and ref not in before:
+                raise _Disallowed(f"adopts existing object {ref.idnum} into the DSS")
             return
         if not (self._is_new(ref) or (not stream and ref in before)):
             raise _Disallowed(f"passes existing object {ref.idnum} off as validation data")

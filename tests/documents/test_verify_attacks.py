@@ -665,3 +665,47 @@ def test_an_object_in_syntax_readers_may_read_differently_fails(
     plain = b"<</Type/Metadata/Subtype/XML/Length %d>>stream\n%s\nendstream"
     genuine = _hand_update(archived, {size: plain % (len(_XMP), _XMP), **pointed})
     assert verify(docs, genuine, *ALL_SIGNERS).passed
+
+
+def test_a_page_s_content_array_adopted_into_the_dss_cannot_be_rewritten(
+    docs: pdfs.CourtDocuments, tmp_path: Path
+) -> None:
+    """A document whose page content is an array of streams (a renderer may write one),
+    signed and sealed. Update 1 points a DSS /VRI entry's /Cert at that array, unchanged;
+    update 2 rewrites the array — now "part of the DSS" — to a new blank stream: the page
+    goes blank while this module's rule saw only validation data (pyHanko's difference
+    analysis caught the rewrite: the array is also the page's). The adoption is refused
+    now, so the rule no longer leans on pyHanko for it."""
+
+    def contents_as_array(writer: IncrementalPdfFileWriter) -> None:
+        page = writer.root["/Pages"]["/Kids"][0]
+        array = writer.add_object(generic.ArrayObject([page.raw_get("/Contents")]))
+        _set(writer, page, "/Contents", array)
+
+    unsigned = _append(docs.unsigned, contents_as_array)
+    signed = pdfs.sign_as_party(unsigned, docs.alice, "PartyA", docs.timestamper)
+    signed = pdfs.sign_as_party(signed, docs.bob, "PartyB", docs.timestamper)
+    sealed = seal_pdf(
+        signed, pdfs.sealing_key(docs.pki), docs.timestamper, archive_timestamp=True,
+        lock_fields=True,
+    )  # fmt: skip
+    assert verify(docs, sealed, *ALL_SIGNERS).passed
+    array_ref = PdfFileReader(io.BytesIO(sealed)).root["/Pages"]["/Kids"][0].raw_get("/Contents")
+
+    def adopt(writer: IncrementalPdfFileWriter) -> None:
+        dss = writer.root["/DSS"]
+        entry = generic.DictionaryObject({pdf_name("/Cert"): array_ref})
+        _set(writer, dss, "/VRI", generic.DictionaryObject({pdf_name("/" + "A" * 40): entry}))
+
+    def rewrite(writer: IncrementalPdfFileWriter) -> None:
+        array = writer.root["/Pages"]["/Kids"][0].raw_get("/Contents").get_object()
+        array.clear()
+        array.append(writer.add_object(generic.StreamObject(stream_data=b"")))
+        writer.update_container(array)
+
+    adopted = _append(sealed, adopt)
+    forged = _append(adopted, rewrite)
+    assert "受理通知书" not in _text(forged, tmp_path)  # the page is blank
+
+    _assert_modified(verify(docs, adopted, *ALL_SIGNERS), "adopts existing object")
+    _assert_modified(verify(docs, forged, *ALL_SIGNERS), "adopts existing object")
