@@ -166,7 +166,8 @@ _REGULAR = rb"[!\"$&'*-.0-;=?-Z\\^-z|~]"
 #: The plain syntax an update after the last signature is written in (pyHanko's own), token
 #: by token: ISO 32000-1 §7.3 without its dark corners — no comments, no NUL or form feed,
 #: names of printable ASCII, decimal numbers, hex strings of hex digits only, literal
-#: strings without raw parentheses or carriage returns (escaped instead).
+#: strings without raw parentheses or carriage returns (escaped instead) and without octal
+#: escapes past \377 (pyHanko refuses them; poppler keeps the low byte).
 _PLAIN = re.compile(
     rb"[\t\n\r ]+"
     rb"|<<|>>|\[|\]"
@@ -174,7 +175,7 @@ _PLAIN = re.compile(
     rb"|[+-]?(?:\d+\.?\d*|\.\d+)(?!" + _REGULAR + rb"|#)"
     rb"|(?:true|false|null|R|stream|endstream|endobj)(?!" + _REGULAR + rb"|#)"
     rb"|<[0-9A-Fa-f]*>"
-    rb"|\((?:[^\\()\r]|\\[nrtbf()\\]|\\[0-7]{1,3})*\)"
+    rb"|\((?:[^\\()\r]|\\[nrtbf()\\]|\\(?:[0-3][0-7]{2}|[0-7]{1,2}(?![0-7])))*\)"
 )
 _STREAM_START = re.compile(rb"stream(?:\r\n|\n)")
 _STREAM_END = re.compile(rb"(?:\r\n|\n|\r)?endstream")
