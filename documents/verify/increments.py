@@ -31,6 +31,12 @@ change), it requires:
   (pyHanko starts a stream's data on the keyword's line if anything follows it, poppler on
   the next line) one file would show two documents.
 
+* the section's own trailer (or xref stream dictionary) stands alone: only trailer keys
+  (no /Encrypt, no /XRefStm), /Root, /Info and the permanent /ID repeated, /Prev the
+  section before, /Size within ISO 32000-1 annex C and above every object listed. pyHanko
+  merges trailers across revisions; poppler reads the newest alone, and a second review
+  made it lose /Root (the file does not open) or /Info while pyHanko saw nothing change.
+
 A hybrid section (a table with an /XRefStm) is refused: court documents never have one, and
 it gives readers two views of one revision. The revisions a signature covers need none of
 this: their bytes are signed.
@@ -45,6 +51,8 @@ from dataclasses import dataclass
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.pdf_utils.xref import ObjStreamRef, XRefSectionMetaInfo, XRefSectionType
+
+from documents.pdf_strictness import MAX_OBJECTS
 
 _WS = rb"[\x00\t\n\x0c\r ]"
 _SPACE = re.compile(_WS + rb"*")
@@ -82,6 +90,7 @@ def check_revision(data: bytes, reader: PdfFileReader, revision: int) -> None:
     if extents[-1].ref is not None and extents[-1].start != info.start_location:
         raise Unaccounted("has objects after its cross-reference section")
     allowed: set[int] = set()
+    section: generic.PdfObject | None = None
     position = start
     for extent in extents:
         position = _SPACE.match(data, position).end()  # type: ignore[union-attr]
@@ -94,11 +103,14 @@ def check_revision(data: bytes, reader: PdfFileReader, revision: int) -> None:
             raise Unaccounted(f"lists an object at offset {extent.start}, inside another")
         allowed.add(extent.start)
         if extent.ref is None:
-            position, trailer_at = _read_table_section(data, reader, info)
+            position, trailer_at, section = _read_table_section(data, reader, info, plain=True)
             allowed.add(trailer_at)
         else:
-            position = _read_object(data, reader, extent.start, extent.ref, plain=True)
+            position, obj = _read_object(data, reader, extent.start, extent.ref, plain=True)
+            if extent.start == info.start_location and info.stream_ref is not None:
+                section = obj
     end = _read_tail(data, position, info.declared_startxref)
+    _check_section_dictionary(section, reader, revision, extents)
     for match in _SCANNED.finditer(data, start, end):
         if match.start() not in allowed:
             raise Unaccounted(
@@ -137,9 +149,9 @@ def _listed(reader: PdfFileReader, revision: int, info: XRefSectionMetaInfo) -> 
 
 def _read_object(
     data: bytes, reader: PdfFileReader, at: int, ref: tuple[int, int], *, plain: bool = False
-) -> int:
-    """Read the object ``ref`` that starts exactly at ``at``; return where it ends. With
-    ``plain``, it must also be written in plain syntax (``_check_plain``)."""
+) -> tuple[int, generic.PdfObject]:
+    """Read the object ``ref`` that starts exactly at ``at``; return where it ends, and the
+    object. With ``plain``, it must also be written in plain syntax (``_check_plain``)."""
     header = _HEADER.match(data, at)
     if header is None or (int(header[1]), int(header[2])) != ref:
         raise Unaccounted(f"does not hold object {ref[0]} at its listed offset {at}")
@@ -157,7 +169,7 @@ def _read_object(
             if not isinstance(length, generic.NumberObject) or length != len(payload):
                 raise Unaccounted(f"writes object {ref[0]} without a direct, exact /Length")
         _check_plain(data, header.end(), endobj.end(), payload, ref[0])
-    return endobj.end()
+    return endobj.end(), obj
 
 
 #: A regular character (ISO 32000-1 §7.2.2: not white-space, not a delimiter), printable
@@ -206,11 +218,12 @@ def _check_plain(data: bytes, start: int, end: int, payload: bytes | None, numbe
 
 
 def _read_table_section(
-    data: bytes, reader: PdfFileReader, info: XRefSectionMetaInfo
-) -> tuple[int, int]:
+    data: bytes, reader: PdfFileReader, info: XRefSectionMetaInfo, *, plain: bool = False
+) -> tuple[int, int, generic.DictionaryObject]:
     """Read an xref table (from its startxref offset) and its trailer; return where they
-    end, and where the trailer keyword is. The table is read as ISO 32000-1 §7.5.4 writes
-    it (20-byte entries), not with the tolerances pyHanko's reader allows."""
+    end, where the trailer keyword is, and the trailer. The table is read as ISO 32000-1
+    §7.5.4 writes it (20-byte entries), not with the tolerances pyHanko's reader allows;
+    with ``plain``, the trailer must be in plain syntax too."""
     at = info.declared_startxref
     keyword = _XREF.match(data, at)
     if keyword is None:
@@ -227,11 +240,13 @@ def _read_table_section(
         raise Unaccounted(f"has bytes at offset {position} where its xref table's trailer belongs")
     stream = io.BytesIO(data)
     stream.seek(trailer.end())
-    generic.DictionaryObject.read_from_stream(
+    dictionary = generic.DictionaryObject.read_from_stream(
         stream,
         generic.TrailerReference(reader),  # type: ignore[no-untyped-call]
     )
-    return stream.tell(), trailer.start() + trailer.group().index(b"trailer")
+    if plain:
+        _check_plain(data, trailer.end(), stream.tell(), None, 0)
+    return stream.tell(), trailer.start() + trailer.group().index(b"trailer"), dictionary
 
 
 def _read_tail(data: bytes, at: int, startxref: int) -> int:
@@ -248,7 +263,61 @@ def _revision_end(data: bytes, reader: PdfFileReader, revision: int) -> int:
     info = reader.xrefs.get_xref_container_info(revision)
     if info.stream_ref is not None and info.xref_section_type is XRefSectionType.STREAM:
         ref = (info.stream_ref.idnum, info.stream_ref.generation)
-        end = _read_object(data, reader, info.start_location, ref)
+        end, _ = _read_object(data, reader, info.start_location, ref)
     else:
-        end, _ = _read_table_section(data, reader, info)
+        end, _, _ = _read_table_section(data, reader, info)
     return _read_tail(data, end, info.declared_startxref)
+
+
+#: What the dictionary of a section after the last signature may hold: its trailer entries
+#: (ISO 32000-1 table 15, without /Encrypt or /XRefStm) and an xref stream's own (table 17).
+_TRAILER_KEYS = frozenset({"/Size", "/Root", "/Info", "/ID", "/Prev"})
+_XREF_STREAM_KEYS = _TRAILER_KEYS | {"/Type", "/W", "/Index", "/Filter", "/DecodeParms", "/Length"}
+
+
+def _check_section_dictionary(
+    section: generic.PdfObject | None, reader: PdfFileReader, revision: int, extents: list[_Extent]
+) -> None:
+    """The section's own trailer (or xref stream dictionary) stands on its own: pyHanko
+    merges trailers across revisions and takes a /Root or /Info the newest one lacks from an
+    older one, poppler reads the newest alone (no /Root: it cannot open the file; no /Info:
+    the title is gone). So it repeats /Root, /Info and /ID as they were, continues /Prev
+    from the section before, and keeps /Size within what readers open (ISO 32000-1 annex C)
+    and above every object it lists."""
+    if not isinstance(section, generic.DictionaryObject):
+        raise Unaccounted("has no readable trailer")
+    allowed = _TRAILER_KEYS if not isinstance(section, generic.StreamObject) else _XREF_STREAM_KEYS
+    extra = set(section.keys()) - allowed
+    if extra:
+        raise Unaccounted(f"has a trailer with {sorted(extra)}")
+    before = reader.get_historical_resolver(revision - 1).trailer_view
+    for key in ("/Root", "/Info", "/ID"):
+        if key in before and key not in section:
+            raise Unaccounted(f"has a trailer without {key}")
+    if "/Root" in before and section.raw_get("/Root") != before.raw_get("/Root"):
+        raise Unaccounted("has a trailer that changes /Root")
+    # The first identifier is permanent (ISO 32000-1 §14.4); the second changes with updates.
+    if "/ID" in before and _first_id(section) != _first_id(before):
+        raise Unaccounted("has a trailer that changes the document's permanent /ID")
+    previous = reader.xrefs.get_xref_container_info(revision - 1).declared_startxref
+    prev = section.raw_get("/Prev") if "/Prev" in section else None
+    if not isinstance(prev, generic.NumberObject) or prev != previous:
+        raise Unaccounted(f"has a trailer whose /Prev is not {previous}")
+    size = section.raw_get("/Size") if "/Size" in section else None
+    highest = max((extent.ref[0] for extent in extents if extent.ref is not None), default=0)
+    if not (
+        isinstance(size, generic.NumberObject)
+        and int(before.get("/Size", 0)) <= size <= MAX_OBJECTS + 1
+        and highest < size
+    ):
+        raise Unaccounted(f"has a trailer /Size {size} out of bounds")
+
+
+def _first_id(trailer: generic.DictionaryObject) -> bytes:
+    ids = trailer.raw_get("/ID")
+    if not isinstance(ids, generic.ArrayObject) or len(ids) != 2:
+        raise Unaccounted("has a trailer /ID that is not two strings")
+    first = ids[0]
+    if not isinstance(first, (generic.ByteStringObject, generic.TextStringObject)):
+        raise Unaccounted("has a trailer /ID that is not two strings")
+    return bytes(first.original_bytes)

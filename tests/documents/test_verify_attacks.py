@@ -709,3 +709,61 @@ def test_a_page_s_content_array_adopted_into_the_dss_cannot_be_rewritten(
 
     _assert_modified(verify(docs, adopted, *ALL_SIGNERS), "adopts existing object")
     _assert_modified(verify(docs, forged, *ALL_SIGNERS), "adopts existing object")
+
+
+def _pdfinfo(data: bytes, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "shown.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=False)
+
+
+@pytest.mark.parametrize(
+    ("table", "entry"),
+    [(True, "/Root"), (False, "/Root"), (True, "/Info")],
+    ids=["table without /Root", "stream without /Root", "table without /Info"],
+)
+def test_a_newest_trailer_missing_what_the_last_one_had_fails(
+    docs: pdfs.CourtDocuments, archived: bytes, table: bool, entry: str, tmp_path: Path
+) -> None:
+    """A second review (2026-12-07): pyHanko merges trailers and took /Root or /Info from an
+    older one, so the update was a harmless /ModDate change; poppler reads the newest alone
+    and could not open the file (no /Root) or lost the title (no /Info)."""
+    reader = PdfFileReader(io.BytesIO(archived))
+    update = _hand_update(archived, _new_moddate(reader), table=table)
+    tail = update[len(archived) :]
+    value = b"%s %s" % (entry.encode(), _raw(reader.trailer.raw_get(entry)))
+    assert tail.count(value) == 1
+    forged = archived + tail.replace(value, b" " * len(value))  # the offsets stay right
+    if entry == "/Root":
+        assert _pdfinfo(forged, tmp_path).returncode != 0
+    else:
+        assert "受理通知书" in _pdfinfo(archived, tmp_path).stdout
+        assert "受理通知书" not in _pdfinfo(forged, tmp_path).stdout
+
+    _assert_modified(verify(docs, forged, *ALL_SIGNERS), f"has a trailer without {entry}")
+
+
+def test_an_object_number_past_what_readers_open_fails(
+    docs: pdfs.CourtDocuments, archived: bytes, tmp_path: Path
+) -> None:
+    """The same review: an xref table listing the new XMP as object 100,000,000 (and /Size
+    past it) passed; poppler could not open the file. ISO 32000-1 annex C's 8,388,607
+    objects bound tables as they already bound xref streams."""
+    reader = PdfFileReader(io.BytesIO(archived))
+    number = 100_000_000
+    catalog = reader.root
+    entries = b"".join(
+        b"%s %s " % (k.encode(), _raw(catalog.raw_get(k))) for k in catalog if k != "/Metadata"
+    )
+    forged = _hand_update(
+        archived,
+        {
+            number: b"<</Type/Metadata/Subtype/XML/Length %d>>stream\n%s\nendstream"
+            % (len(_XMP), _XMP),
+            reader.root_ref.idnum: b"<<%s/Metadata %d 0 R>>" % (entries, number),
+        },
+        table=True,
+    )
+    assert _pdfinfo(forged, tmp_path).returncode != 0
+
+    _assert_modified(verify(docs, forged, *ALL_SIGNERS), "out of bounds")
