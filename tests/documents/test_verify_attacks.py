@@ -217,20 +217,7 @@ def test_an_existing_object_cannot_be_rewritten_as_the_xmp_metadata(
     the page shows whatever that stream draws."""
     reader = PdfFileReader(io.BytesIO(archived))
     number, _ = _blank_content(reader)
-    catalog = reader.root
-    entries = b"".join(
-        b"%s %s " % (key.encode(), _raw(catalog.raw_get(key)))
-        for key in catalog
-        if key != "/Metadata"
-    )
-    forged = _raw_update(
-        archived,
-        {
-            number: b"<</Type/Metadata/Subtype/XML/Length 0>>stream\n\nendstream",
-            reader.root_ref.idnum: b"<<%s/Metadata %d 0 R>>" % (entries, number),
-        },
-        {},
-    )
+    forged = _raw_update(archived, _new_metadata(reader, number, _xmp_stream(b"")), {})
     assert "受理通知书" not in _text(forged, tmp_path)
 
     report = verify(docs, forged, *ALL_SIGNERS)
@@ -497,6 +484,23 @@ def _new_moddate(reader: PdfFileReader) -> dict[int, bytes]:
     return {info.reference.idnum: b"<<%s/ModDate (D:20261207120000Z)>>" % entries}
 
 
+_XMP = b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>"
+
+
+def _new_metadata(reader: PdfFileReader, number: int, stream: bytes) -> dict[int, bytes]:
+    """The catalog pointing its /Metadata at new object ``number``, written as ``stream``
+    (an XMP stream, as a PAdES update may add): the objects of such an update."""
+    catalog = reader.root
+    entries = b"".join(
+        b"%s %s " % (k.encode(), _raw(catalog.raw_get(k))) for k in catalog if k != "/Metadata"
+    )
+    return {number: stream, reader.root_ref.idnum: b"<<%s/Metadata %d 0 R>>" % (entries, number)}
+
+
+def _xmp_stream(xmp: bytes) -> bytes:
+    return b"<</Type/Metadata/Subtype/XML/Length %d>>stream\n%s\nendstream" % (len(xmp), xmp)
+
+
 @pytest.mark.parametrize("table", [True, False], ids=["table", "stream"])
 def test_a_hand_written_update_of_what_validation_data_may_change_passes(
     docs: pdfs.CourtDocuments, archived: bytes, table: bool
@@ -572,18 +576,8 @@ def test_an_object_or_trailer_inside_a_listed_stream_fails(
     reader = PdfFileReader(io.BytesIO(archived))
     number, _ = _blank_content(reader)
     size = int(reader.trailer["/Size"])
-    xmp = b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>" + payload % number
-    catalog = reader.root
-    entries = b"".join(
-        b"%s %s " % (k.encode(), _raw(catalog.raw_get(k))) for k in catalog if k != "/Metadata"
-    )
     forged = _hand_update(
-        archived,
-        {
-            size: b"<</Type/Metadata/Subtype/XML/Length %d>>stream\n%s\nendstream"
-            % (len(xmp), xmp),
-            reader.root_ref.idnum: b"<<%s/Metadata %d 0 R>>" % (entries, size),
-        },
+        archived, _new_metadata(reader, size, _xmp_stream(_XMP + payload % number))
     )
     report = verify(docs, forged, *ALL_SIGNERS)
     _assert_modified(report, "which is no object or trailer its cross-reference section lists")
@@ -629,9 +623,6 @@ def test_an_object_stream_two_readers_read_differently_fails(
     _assert_modified(report, f"puts object {page_ref.idnum} in object stream")
 
 
-_XMP = b"<x:xmpmeta xmlns:x='adobe:ns:meta/'/>"
-
-
 @pytest.mark.parametrize(
     ("metadata", "detail"),
     [
@@ -653,17 +644,11 @@ def test_an_object_in_syntax_readers_may_read_differently_fails(
     same update in plain syntax passes: the rule is about syntax, not about XMP."""
     reader = PdfFileReader(io.BytesIO(archived))
     size = int(reader.trailer["/Size"])
-    catalog = reader.root
-    entries = b"".join(
-        b"%s %s " % (k.encode(), _raw(catalog.raw_get(k))) for k in catalog if k != "/Metadata"
-    )
-    pointed = {reader.root_ref.idnum: b"<<%s/Metadata %d 0 R>>" % (entries, size)}
     length = len(_XMP) + (3 if b"stream 4" in metadata else 0)
-    forged = _hand_update(archived, {size: metadata % (length, _XMP), **pointed})
+    forged = _hand_update(archived, _new_metadata(reader, size, metadata % (length, _XMP)))
     _assert_modified(verify(docs, forged, *ALL_SIGNERS), detail)
 
-    plain = b"<</Type/Metadata/Subtype/XML/Length %d>>stream\n%s\nendstream"
-    genuine = _hand_update(archived, {size: plain % (len(_XMP), _XMP), **pointed})
+    genuine = _hand_update(archived, _new_metadata(reader, size, _xmp_stream(_XMP)))
     assert verify(docs, genuine, *ALL_SIGNERS).passed
 
 
@@ -750,20 +735,8 @@ def test_an_object_number_past_what_readers_open_fails(
     past it) passed; poppler could not open the file. ISO 32000-1 annex C's 8,388,607
     objects bound tables as they already bound xref streams."""
     reader = PdfFileReader(io.BytesIO(archived))
-    number = 100_000_000
-    catalog = reader.root
-    entries = b"".join(
-        b"%s %s " % (k.encode(), _raw(catalog.raw_get(k))) for k in catalog if k != "/Metadata"
-    )
-    forged = _hand_update(
-        archived,
-        {
-            number: b"<</Type/Metadata/Subtype/XML/Length %d>>stream\n%s\nendstream"
-            % (len(_XMP), _XMP),
-            reader.root_ref.idnum: b"<<%s/Metadata %d 0 R>>" % (entries, number),
-        },
-        table=True,
-    )
+    metadata = _new_metadata(reader, 100_000_000, _xmp_stream(_XMP))
+    forged = _hand_update(archived, metadata, table=True)
     assert _pdfinfo(forged, tmp_path).returncode != 0
 
     _assert_modified(verify(docs, forged, *ALL_SIGNERS), "out of bounds")
