@@ -19,7 +19,8 @@ a disallowed change):
 
 * the catalog may gain or change /DSS, /Metadata, and /AcroForm when it is a direct dict;
 * the document information dictionary may change only /ModDate and /Producer;
-* the catalog's XMP /Metadata stream may be rewritten (it is not drawn on any page);
+* the catalog's XMP /Metadata stream may be rewritten, changing only its modification
+  date and producer (as the document information);
 * the AcroForm may only append to /Fields, and a page may only append to /Annots — the
   same new fields, each a document time stamp: a /Sig widget of zero area (four direct
   numbers) with only the entries such a field has, whose /V is a new /DocTimeStamp;
@@ -35,6 +36,7 @@ What a viewer rebuilding a damaged table would find in those revisions' bytes is
 from __future__ import annotations
 
 from collections.abc import Iterable
+from xml.etree import ElementTree
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
@@ -155,6 +157,12 @@ class _Update:
             and stream.get("/Subtype") == "/XML"
         ):
             raise _Disallowed("points /Metadata at something other than an XMP stream")
+        old = self.old(old_ref) if old_ref is not None else None
+        before = _xmp_properties(old) if isinstance(old, generic.StreamObject) else {}
+        after = _xmp_properties(stream)
+        differing = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+        if differing - _XMP_MAY_CHANGE:
+            raise _Disallowed(f"changes the XMP metadata's {sorted(differing - _XMP_MAY_CHANGE)}")
         self.explained.add(ref)
 
     def _judge_info(self) -> None:
@@ -389,6 +397,42 @@ class _Update:
         if not isinstance(obj, generic.DictionaryObject):
             raise _Disallowed(f"object {ref.idnum} is not a dictionary")
         return obj
+
+
+#: The XMP properties an update may change, as the document information's /ModDate and
+#: /Producer (what pyHanko writes when it saves): everything else (a dc:title, a
+#: description) is part of what was signed, shown by viewers that read XMP.
+_XMP_MAY_CHANGE = frozenset(
+    {
+        "{http://ns.adobe.com/xap/1.0/}ModifyDate",
+        "{http://ns.adobe.com/xap/1.0/}MetadataDate",
+        "{http://ns.adobe.com/pdf/1.3/}Producer",
+    }
+)
+_RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+
+
+def _xmp_properties(stream: generic.StreamObject) -> dict[str, bytes]:
+    """An XMP packet's properties: each rdf:Description's attributes and child elements, by
+    qualified name, with their values (an element's in canonical XML). A packet with a
+    document type declaration is refused unread (XMP needs none; entities are how XML
+    parsers are attacked)."""
+    data = stream.data
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise _Disallowed("writes XMP metadata with a document type declaration")
+    try:
+        root = ElementTree.fromstring(data)  # noqa: S314 - no DTD, so no entities (above)
+    except ElementTree.ParseError as exc:
+        raise _Disallowed(f"writes XMP metadata that is not XML ({exc})") from exc
+    found: dict[str, bytes] = {}
+    for description in root.iter(f"{_RDF}Description"):
+        for name, value in description.attrib.items():
+            if name != f"{_RDF}about":
+                found[name] = value.encode()
+        for child in description:
+            text = ElementTree.tostring(child, encoding="unicode")
+            found[str(child.tag)] = ElementTree.canonicalize(text).encode()
+    return found
 
 
 def _indirect_entry(holder: generic.DictionaryObject, key: str) -> generic.Reference | None:

@@ -565,7 +565,10 @@ def test_an_update_laid_out_otherwise_than_its_section_says_fails(
 
 @pytest.mark.parametrize(
     "payload",
-    [b"\n%d 0 obj\n<</Length 0>>stream\n\nendstream\nendobj\n", b"\ntrailer\n<</Root %d 0 R>>\n"],
+    [
+        b"<!--\n%d 0 obj\n<</Length 0>>stream\n\nendstream\nendobj\n-->",
+        b"<!--\ntrailer\n<</Root %d 0 R>>\n-->",
+    ],
     ids=["object", "trailer"],
 )
 def test_an_object_or_trailer_inside_a_listed_stream_fails(
@@ -576,9 +579,8 @@ def test_an_object_or_trailer_inside_a_listed_stream_fails(
     reader = PdfFileReader(io.BytesIO(archived))
     number, _ = _blank_content(reader)
     size = int(reader.trailer["/Size"])
-    forged = _hand_update(
-        archived, _new_metadata(reader, size, _xmp_stream(_XMP + payload % number))
-    )
+    xmp = _XMP.replace(b"/>", b">%s</x:xmpmeta>" % (payload % number))  # in an XML comment
+    forged = _hand_update(archived, _new_metadata(reader, size, _xmp_stream(xmp)))
     report = verify(docs, forged, *ALL_SIGNERS)
     _assert_modified(report, "which is no object or trailer its cross-reference section lists")
 
@@ -626,9 +628,9 @@ def test_an_object_stream_two_readers_read_differently_fails(
 @pytest.mark.parametrize(
     ("metadata", "detail"),
     [
-        # pyHanko reads the data from the 4 (its /Length counts from there), poppler from
-        # after the end of the line.
-        (b"<</Type/Metadata/Subtype/XML/Length %d>>stream 4 \n%s\nendstream", "bad stream line"),
+        # pyHanko reads the data from the comment (its /Length counts from there), poppler
+        # from after the end of the line.
+        (b"<</Type/Metadata/Subtype/XML/Length %d>>stream <!---->\n%s\nendstream", "stream line"),
         # A lone CR ends no stream line (ISO 32000-1 §7.3.8.1).
         (b"<</Type/Metadata/Subtype/XML/Length %d>>stream\r%s\nendstream", "bad stream line"),
         (b"<</Type/Metadata/Subtype %% note\n/XML/Length %d>>stream\n%s\nendstream", "syntax"),
@@ -644,7 +646,7 @@ def test_an_object_in_syntax_readers_may_read_differently_fails(
     same update in plain syntax passes: the rule is about syntax, not about XMP."""
     reader = PdfFileReader(io.BytesIO(archived))
     size = int(reader.trailer["/Size"])
-    length = len(_XMP) + (3 if b"stream 4" in metadata else 0)
+    length = len(_XMP) + (len(b"<!---->\n") if b"stream <!---->" in metadata else 0)
     forged = _hand_update(archived, _new_metadata(reader, size, metadata % (length, _XMP)))
     _assert_modified(verify(docs, forged, *ALL_SIGNERS), detail)
 
@@ -740,3 +742,32 @@ def test_an_object_number_past_what_readers_open_fails(
     assert _pdfinfo(forged, tmp_path).returncode != 0
 
     _assert_modified(verify(docs, forged, *ALL_SIGNERS), "out of bounds")
+
+
+def test_the_xmp_metadata_may_change_only_its_dates_and_producer(
+    docs: pdfs.CourtDocuments, archived: bytes, tmp_path: Path
+) -> None:
+    """The second review: the XMP could be rewritten freely after signing, so its title
+    could say what the document information may not (a /Title change is refused)."""
+    reader = PdfFileReader(io.BytesIO(archived))
+    size = int(reader.trailer["/Size"])
+    title = "调解协议（金额一百万元）"
+    xmp = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
+        'xmp:ModifyDate="2030-01-01T00:00:00Z"><dc:title><rdf:Alt><rdf:li xml:lang="x-default">'
+        f"{title}</rdf:li></rdf:Alt></dc:title></rdf:Description></rdf:RDF></x:xmpmeta>"
+    ).encode()
+    forged = _hand_update(archived, _new_metadata(reader, size, _xmp_stream(xmp)))
+    path = tmp_path / "forged.pdf"
+    path.write_bytes(forged)
+    meta = subprocess.run(["pdfinfo", "-meta", str(path)], capture_output=True, check=True)
+    assert title in meta.stdout.decode()
+
+    _assert_modified(verify(docs, forged, *ALL_SIGNERS), "changes the XMP metadata's")
+    # Only the modification date changed: that is what saving a document does.
+    dated = xmp.replace(b"<dc:title>", b"<!--").replace(b"</dc:title>", b"-->")
+    assert verify(
+        docs, _hand_update(archived, _new_metadata(reader, size, _xmp_stream(dated))), *ALL_SIGNERS
+    ).passed
