@@ -127,11 +127,9 @@ async def _verify(
         revisions, embedded, uncovered = 0, [], 0
     else:
         signed = [e.revision for e in embedded if not e.is_timestamp and e.revision is not None]
-        context = replace(
-            context,
-            dss=_read_dss(reader, findings),
-            update_problems=problems_after(reader, max(signed), data) if signed else {},
-        )
+        problems = problems_after(reader, min(signed), max(signed), data) if signed else {}
+        context = replace(context, dss=_read_dss(reader, findings), update_problems=problems)
+        _boxes_placed_after_signing(reader, embedded, signed, findings)
     timestamps, signatures = await _judge_embedded(embedded, context)
     if revisions:
         _conclude_document(findings, signatures, timestamps, uncovered)
@@ -233,6 +231,42 @@ def _conclude_document(
             "uncovered_bytes",
             f"{uncovered} bytes after the last revision's %%EOF are covered by no signature",
         )
+
+
+def _boxes_placed_after_signing(
+    reader: PdfFileReader, embedded: Sequence[_Embedded], signed: list[int], findings: _Findings
+) -> None:
+    """Fail a person's signature in a visible field created after the first signature.
+
+    The court places every signer's box when it issues a document; people sign in those
+    boxes. pyHanko accepts a new visible signature field as form filling, so party B could
+    create their own field over the amount party A signed, draw another amount in it, sign,
+    and A's signature still passed (a third review). Only the court's seal (a certificate
+    naming no person: no user id) may still place its own box after signing began; document
+    time stamps have invisible fields."""
+    if not signed:
+        return
+    first = min(signed)
+    for item in embedded:
+        if item.is_timestamp or item.signature is None:
+            continue
+        try:
+            field = item.signature.sig_field
+            ref = getattr(field, "container_ref", None)
+            introduced = reader.xrefs.get_introducing_revision(ref) if ref is not None else None
+            rect = [float(v) for v in field.get("/Rect", [0, 0, 0, 0])]
+            person = bool(item.signature.signer_cert.subject.native.get("user_id"))
+        except _MALFORMED:
+            continue  # that signature fails for it already
+        visible = rect[0] != rect[2] and rect[1] != rect[3]
+        if introduced is not None and introduced > first and visible and person:
+            findings.add(
+                FAILED,
+                "FORMAT_FAILURE",
+                "box_placed_after_signing",
+                f"{item.field_name}: a signature box added after the first signature "
+                "(people sign in the boxes the court placed)",
+            )
 
 
 def _one_place_per_signer(embedded: Sequence[_Embedded], findings: _Findings) -> None:

@@ -8,9 +8,10 @@ by scanning the file for ``N G obj`` (taking the last copy of each object) and f
 ``trailer`` to find the catalog. An unlisted forged object in an update after the seal is
 therefore invisible to the verifier and shown by a viewer the moment anything else makes
 the viewer rebuild — the unknown-entry-type attack of ``documents.pdf_strictness`` was one
-such trigger; this module makes the next one harmless. For each revision after the last
-signature (the ones no signature covers; ``documents.verify.updates`` judges what they
-change), it requires:
+such trigger; this module makes the next one harmless. For each revision after the first
+signature (after the last, no signature covers them and ``documents.verify.updates``
+judges what they change; between signatures pyHanko's difference analysis does, and it
+can only judge what it reads), it requires:
 
 * the revision's bytes, from the end of the revision before (its ``%%EOF`` and end of line)
   to its own end, are the section's listed objects, each starting exactly at its listed
@@ -38,8 +39,9 @@ change), it requires:
   made it lose /Root (the file does not open) or /Info while pyHanko saw nothing change.
 
 A hybrid section (a table with an /XRefStm) is refused: court documents never have one, and
-it gives readers two views of one revision. The revisions a signature covers need none of
-this: their bytes are signed.
+it gives readers two views of one revision. The revisions up to the first signature need
+none of this: every signature covers them (the court wrote them: WeasyPrint's object
+streams are there).
 """
 
 from __future__ import annotations

@@ -66,15 +66,22 @@ class _Disallowed(Exception):
 
 
 def problems_after(
-    reader: PdfFileReader, last_signature_revision: int, data: bytes
+    reader: PdfFileReader, first_signature_revision: int, last_signature_revision: int, data: bytes
 ) -> dict[int, str]:
-    """Judge every revision after ``last_signature_revision`` (``data`` is the file
-    ``reader`` reads): what it changes, then whether its bytes are what its cross-reference
-    section lists (``documents.verify.increments``). Return revision → problem."""
+    """Judge every revision after the first signature (``data`` is the file ``reader``
+    reads): whether its bytes are what its cross-reference section lists, written so that
+    every reader reads them alike (``documents.verify.increments``), and, after the last
+    signature, what it changes. Return revision → problem.
+
+    Between signatures pyHanko's difference analysis judges what changed, and it can only
+    judge what it reads: a third review slipped an object-stream page tree that poppler
+    reads another way into the revision before party B signed, and party A's signature
+    passed while poppler showed a forged number."""
     problems: dict[int, str] = {}
-    for revision in range(last_signature_revision + 1, reader.xrefs.total_revisions):
+    for revision in range(first_signature_revision + 1, reader.xrefs.total_revisions):
         try:
-            _Update(reader, revision).judge()
+            if revision > last_signature_revision:
+                _Update(reader, revision).judge()
             check_revision(data, reader, revision)
         except (_Disallowed, Unaccounted) as exc:
             problems[revision] = f"revision {revision}: {exc}"

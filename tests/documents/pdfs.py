@@ -138,9 +138,15 @@ def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
 
 
 def sign_as_party(
-    pdf: bytes, party: Party, field_name: str, timestamper: CourtTimeStamper
+    pdf: bytes,
+    party: Party,
+    field_name: str,
+    timestamper: CourtTimeStamper,
+    *,
+    box: tuple[int, int, int, int] | None = None,
 ) -> bytes:
-    """Add a named signature field and sign it as ``party`` with a signature time stamp."""
+    """Add a named signature field (invisible, or visible at ``box``) and sign it as
+    ``party`` with a signature time stamp."""
     key_info = asn1_keys.PrivateKeyInfo.load(
         party.key.private_bytes(
             serialization.Encoding.DER,
@@ -154,7 +160,7 @@ def sign_as_party(
         cert_registry=SimpleCertificateStore.from_certs([_asn1(c) for c in party.chain]),
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name=field_name))
+    fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name=field_name, box=box))
     metadata = signers.PdfSignatureMetadata(
         field_name=field_name,
         subfilter=fields.SigSeedSubFilter.PADES,

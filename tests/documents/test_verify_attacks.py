@@ -28,7 +28,7 @@ from documents.sealing import seal_pdf
 from documents.verify import VerificationReport
 from documents.verify.engine import MAX_REVISIONS
 from tests.documents import pdfs
-from tests.documents.test_verify import ALL_SIGNERS, verify
+from tests.documents.test_verify import ALL_SIGNERS, PARTY_A, PARTY_B, verify
 
 Edit = Callable[[IncrementalPdfFileWriter], None]
 
@@ -771,3 +771,48 @@ def test_the_xmp_metadata_may_change_only_its_dates_and_producer(
     assert verify(
         docs, _hand_update(archived, _new_metadata(reader, size, _xmp_stream(dated))), *ALL_SIGNERS
     ).passed
+
+
+# --- Between signatures: what party B may do to what party A signed ------------------------
+
+
+def test_a_party_cannot_add_a_signature_box_after_another_party_signed(
+    docs: pdfs.CourtDocuments,
+) -> None:
+    """A third review: B created a visible field of their own over the amount A signed
+    (pyHanko calls a new signature field form filling), drew another amount in it, and A's
+    signature passed. People sign in the boxes the court placed; only the seal may still
+    place its own."""
+    over_the_amount = (200, 552, 300, 569)
+    forged = pdfs.sign_as_party(
+        docs.one_party, docs.bob, "PartyB", docs.timestamper, box=over_the_amount
+    )
+    report = verify(docs, forged, PARTY_A, PARTY_B)
+    assert not report.passed
+    assert any(r.code == "box_placed_after_signing" for r in report.reasons), report.reasons
+    # Signing invisibly (as every party in these fixtures does) still passes.
+    assert verify(docs, docs.two_parties, PARTY_A, PARTY_B).passed
+
+
+def test_a_revision_between_signatures_is_held_to_the_same_byte_rules(
+    docs: pdfs.CourtDocuments, tmp_path: Path
+) -> None:
+    """A third review: before signing, B appended the page tree in an object stream that
+    pyHanko reads as unchanged and poppler otherwise (there: another page with a forged
+    number; here: no page at all), then signed. Only pyHanko judged that revision (it is not
+    after the last signature), and A's signature passed."""
+    reader = PdfFileReader(io.BytesIO(docs.one_party))
+    pages_ref = reader.root.raw_get("/Pages").reference
+    genuine = _raw(reader.get_object(pages_ref))
+    empty = b"<</Type/Pages/Kids[]/Count 0>>"
+    stream = _object_stream([(pages_ref.idnum, genuine, empty)])
+    slipped = _hand_update(docs.one_party, {}, packed=(stream, {pages_ref.idnum: 0}))
+    forged = pdfs.sign_as_party(slipped, docs.bob, "PartyB", docs.timestamper)
+    assert "Invalid page count 0" in _pdfinfo(forged, tmp_path).stderr  # poppler: no page
+
+    report = verify(docs, forged, PARTY_A, PARTY_B)
+    alice, _bob = report.signatures
+    assert alice.indication == "TOTAL-FAILED"
+    assert alice.coverage == "followed_by_disallowed_changes"
+    assert not report.passed
+    assert any("in object stream" in r.detail for r in report.reasons), report.reasons
