@@ -108,7 +108,7 @@ def check_revision(data: bytes, reader: PdfFileReader, revision: int) -> None:
             position, trailer_at, section = _read_table_section(data, reader, info, plain=True)
             allowed.add(trailer_at)
         else:
-            position, obj = _read_object(data, reader, extent.start, extent.ref, plain=True)
+            position, obj = _read_plain_object(data, reader, revision, extent.start, extent.ref)
             if extent.start == info.start_location and info.stream_ref is not None:
                 section = obj
     end = _read_tail(data, position, info.declared_startxref)
@@ -149,29 +149,53 @@ def _listed(reader: PdfFileReader, revision: int, info: XRefSectionMetaInfo) -> 
     return sorted(extents.values(), key=lambda extent: extent.start)
 
 
-def _read_object(
-    data: bytes, reader: PdfFileReader, at: int, ref: tuple[int, int], *, plain: bool = False
-) -> tuple[int, generic.PdfObject]:
-    """Read the object ``ref`` that starts exactly at ``at``; return where it ends, and the
-    object. With ``plain``, it must also be written in plain syntax (``_check_plain``)."""
+def _header(data: bytes, at: int, ref: tuple[int, int]) -> int:
+    """Where the body of object ``ref``, whose header must start exactly at ``at``, starts."""
     header = _HEADER.match(data, at)
     if header is None or (int(header[1]), int(header[2])) != ref:
         raise Unaccounted(f"does not hold object {ref[0]} at its listed offset {at}")
+    return header.end()
+
+
+def _read_object(
+    data: bytes, reader: PdfFileReader, at: int, ref: tuple[int, int]
+) -> tuple[int, generic.PdfObject]:
+    """Read the object ``ref`` that starts exactly at ``at``; return where it ends, and the
+    object."""
     stream = io.BytesIO(data)
-    stream.seek(_SPACE.match(data, header.end()).end())  # type: ignore[union-attr]
+    stream.seek(_SPACE.match(data, _header(data, at, ref)).end())  # type: ignore[union-attr]
     obj = generic.read_object(stream, generic.Reference(ref[0], ref[1], reader))
     endobj = _ENDOBJ.match(data, stream.tell())
     if endobj is None:
         raise Unaccounted(f"has object {ref[0]} without endobj")
-    if plain:
-        payload = None
-        if isinstance(obj, generic.StreamObject):
-            payload = obj.encoded_data
-            length = obj.raw_get("/Length")
-            if not isinstance(length, generic.NumberObject) or length != len(payload):
-                raise Unaccounted(f"writes object {ref[0]} without a direct, exact /Length")
-        _check_plain(data, header.end(), endobj.end(), payload, ref[0])
     return endobj.end(), obj
+
+
+def _read_plain_object(
+    data: bytes, reader: PdfFileReader, revision: int, at: int, ref: tuple[int, int]
+) -> tuple[int, generic.PdfObject]:
+    """Read object ``ref`` of ``revision`` at ``at`` as ``_read_object`` does, and check it
+    is written in plain syntax. pyHanko has parsed (and kept) an object its section lists
+    from these very bytes: that parse is used, and the plain tokens show where it ends."""
+    body = _header(data, at, ref)
+    reference = generic.Reference(ref[0], ref[1], reader)
+    if reader.xrefs.get_historical_ref(reference, revision) != at:  # an unlisted xref stream
+        return _read_plain(data, body, *_read_object(data, reader, at, ref), ref[0])
+    obj = reader.get_historical_resolver(revision)(reference)
+    return _read_plain(data, body, None, obj, ref[0])
+
+
+def _read_plain(
+    data: bytes, body: int, end: int | None, obj: generic.PdfObject, number: int
+) -> tuple[int, generic.PdfObject]:
+    payload = None
+    if isinstance(obj, generic.StreamObject):
+        payload = obj.encoded_data
+        length = obj.raw_get("/Length")
+        if not isinstance(length, generic.NumberObject) or length != len(payload):
+            raise Unaccounted(f"writes object {number} without a direct, exact /Length")
+    plain_end = _check_plain(data, body, end, payload, number)
+    return plain_end, obj
 
 
 #: A regular character (ISO 32000-1 §7.2.2: not white-space, not a delimiter), printable
@@ -195,20 +219,39 @@ _STREAM_START = re.compile(rb"stream(?:\r\n|\n)")
 _STREAM_END = re.compile(rb"(?:\r\n|\n|\r)?endstream")
 
 
-def _check_plain(data: bytes, start: int, end: int, payload: bytes | None, number: int) -> None:
-    """Object ``number``'s bytes from ``start`` to ``end`` (after ``endobj``) are plain
-    tokens, and a stream's payload sits exactly between ``stream`` and its end of line and
-    ``endstream``: readers that disagree on exotic syntax (where a stream's data starts, an
-    unescaped parenthesis, a comment) cannot be made to see two different objects."""
-    position = start
-    while position < end:
+def _check_plain(
+    data: bytes, start: int, end: int | None, payload: bytes | None, number: int
+) -> int:
+    """Object ``number``'s bytes from ``start`` to ``end`` (or, without one, to its
+    ``endobj``) are plain tokens, and a stream's payload sits exactly between ``stream`` and
+    its end of line and ``endstream``: readers that disagree on exotic syntax (where a
+    stream's data starts, an unescaped parenthesis, a comment) cannot be made to see two
+    different objects. Return where the tokens end."""
+    position, depth, values = start, 0, 0
+    while end is None or position < end:
         token = _PLAIN.match(data, position)
-        if token is None or token.end() > end:
+        if token is None or (end is not None and token.end() > end):
             raise Unaccounted(
                 f"writes object {number} in syntax readers may not agree on (offset {position})"
             )
         position = token.end()
-        if token.group() == b"stream":
+        text = token.group()
+        if text[:1] in b"\t\n\r ":
+            continue
+        if text == b"endobj" and depth == 0 and values == 1:
+            if end is None:
+                return position
+            continue
+        if text in (b"<<", b"["):
+            depth += 1
+        elif text in (b">>", b"]"):
+            depth -= 1
+        # One value and nothing else: a second would be read by some readers, not others.
+        if depth == 0 and text not in (b"stream", b"endobj"):
+            values += 1
+        if values > 1 or depth < 0 or (text in (b"stream", b"endobj") and depth):
+            raise Unaccounted(f"writes object {number} as more or less than one object")
+        if text == b"stream":
             opened = _STREAM_START.match(data, token.start())
             if payload is None or opened is None:
                 raise Unaccounted(f"writes object {number}'s stream data after a bad stream line")
@@ -217,6 +260,7 @@ def _check_plain(data: bytes, start: int, end: int, payload: bytes | None, numbe
             if data[opened.end() : body_end] != payload or closed is None:
                 raise Unaccounted(f"writes object {number}'s stream data not where /Length says")
             position = closed.end()
+    return position
 
 
 def _read_table_section(
