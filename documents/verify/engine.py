@@ -25,9 +25,8 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.misc import PdfError
-from pyhanko.pdf_utils.reader import HistoricalResolver, PdfFileReader
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.validation import (
     EmbeddedPdfSignature,
@@ -128,21 +127,20 @@ async def _verify(
         revisions, embedded, uncovered = 0, [], 0
     else:
         signed = [e.revision for e in embedded if not e.is_timestamp and e.revision is not None]
-        problems = problems_after(reader, min(signed), max(signed), data) if signed else {}
-        if signed:
-            problems = {
-                **_between_signatures(reader, embedded, min(signed), max(signed)),
-                **problems,
-            }
+        signing = {
+            item.revision: getattr(item.signature.sig_field, "container_ref", None)
+            for item in embedded
+            if item.revision is not None and item.signature is not None
+        }
+        problems = problems_after(reader, signing, min(signed), max(signed), data) if signed else {}
         context = replace(context, dss=_read_dss(reader, findings), update_problems=problems)
         _boxes_placed_after_signing(reader, embedded, signed, findings)
     timestamps, signatures = await _judge_embedded(embedded, context)
     if revisions:
         _conclude_document(findings, signatures, timestamps, uncovered)
         _one_place_per_signer(embedded, findings)
-    present = {report.field_name for report in signatures}
-    missing = tuple(s.field_name for s in expected_signers if s.field_name not in present)
     by_field = {report.field_name: report for report in signatures}
+    missing = tuple(s.field_name for s in expected_signers if s.field_name not in by_field)
     for signer in expected_signers:
         report = by_field.get(signer.field_name)
         if signer.name is not None and report is not None and report.signer_name != signer.name:
@@ -237,71 +235,6 @@ def _conclude_document(
             "uncovered_bytes",
             f"{uncovered} bytes after the last revision's %%EOF are covered by no signature",
         )
-
-
-def _between_signatures(
-    reader: PdfFileReader, embedded: Sequence[_Embedded], first: int, last: int
-) -> dict[int, str]:
-    """What is wrong with the revisions between the first and the last signature, which
-    pyHanko's difference analysis alone judged (a sixth review passed a new /Info title,
-    page-open JavaScript and fields drawn over a signed amount there):
-
-    * each must be the revision some signature signs: signing is all that happens between
-      signatures (the court places every box before the first);
-    * a signing revision adds no form field but the one its signature fills (and, for the
-      seal, places): no unsigned field of zero "area" that draws anyway."""
-    signing: dict[int, generic.Reference | None] = {}
-    for item in embedded:
-        if item.revision is not None and item.signature is not None:
-            signing[item.revision] = getattr(item.signature.sig_field, "container_ref", None)
-    problems: dict[int, str] = {}
-    for revision in range(first + 1, last + 1):
-        if revision not in signing:
-            problems[revision] = (
-                f"revision {revision} is signed by no one: between signatures only signing "
-                "revisions may come"
-            )
-            continue
-        try:
-            old = _field_refs(reader.get_historical_resolver(revision - 1))
-            new = _field_refs(reader.get_historical_resolver(revision))
-        except _MALFORMED as exc:
-            problems[revision] = f"revision {revision}'s form cannot be read: {exc}"
-            continue
-        added = [ref for ref in new if ref not in old and ref != signing[revision]]
-        if added:
-            numbers = ", ".join(str(ref.idnum) for ref in added)
-            problems[revision] = (
-                f"revision {revision} adds form fields ({numbers}) besides the one it signs"
-            )
-    return problems
-
-
-def _field_refs(resolver: HistoricalResolver) -> list[generic.Reference]:
-    """The references in a revision's AcroForm /Fields, and in every page's /Annots."""
-    refs: list[generic.Reference] = []
-    root = resolver.root
-    holders: list[generic.PdfObject] = []
-    if "/AcroForm" in root:
-        form = root["/AcroForm"]
-        if "/Fields" in form:
-            holders.append(form["/Fields"])
-    pages = [root["/Pages"]]
-    while pages:
-        node = pages.pop()
-        if node.get("/Type") == "/Pages":
-            pages.extend(kid.get_object() for kid in node["/Kids"])
-        elif "/Annots" in node:
-            holders.append(node["/Annots"])
-    for holder in holders:
-        if not isinstance(holder, generic.ArrayObject):
-            raise PdfError("a /Fields or /Annots that is not an array")
-        refs.extend(
-            item.reference
-            for item in (holder.raw_get(i) for i in range(len(holder)))
-            if isinstance(item, generic.IndirectObject)
-        )
-    return refs
 
 
 def _boxes_placed_after_signing(

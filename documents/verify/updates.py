@@ -66,28 +66,79 @@ class _Disallowed(Exception):
 
 
 def problems_after(
-    reader: PdfFileReader, first_signature_revision: int, last_signature_revision: int, data: bytes
+    reader: PdfFileReader,
+    signing: dict[int, generic.Reference | None],
+    first_signature_revision: int,
+    last_signature_revision: int,
+    data: bytes,
 ) -> dict[int, str]:
     """Judge every revision after the first signature (``data`` is the file ``reader``
-    reads): whether its bytes are what its cross-reference section lists, written so that
-    every reader reads them alike (``documents.verify.increments``), and, after the last
+    reads; ``signing`` maps each signed revision to the field its signature or document time
+    stamp fills): whether its bytes are what its cross-reference section lists, written so
+    that every reader reads them alike (``documents.verify.increments``); between
+    signatures, that it is a signing revision adding no field but its own; after the last
     signature, what it changes. Return revision → problem.
 
     Between signatures pyHanko's difference analysis judges what changed, and it can only
     judge what it reads: a third review slipped an object-stream page tree that poppler
     reads another way into the revision before party B signed, and party A's signature
-    passed while poppler showed a forged number."""
+    passed while poppler showed a forged number; a sixth passed a new /Info title,
+    page-open JavaScript and fields drawn over a signed amount there."""
     problems: dict[int, str] = {}
     for revision in range(first_signature_revision + 1, reader.xrefs.total_revisions):
         try:
             if revision > last_signature_revision:
                 _Update(reader, revision).judge()
             check_revision(data, reader, revision)
+            if revision <= last_signature_revision:
+                _judge_signing_revision(reader, revision, signing)
         except (_Disallowed, Unaccounted) as exc:
             problems[revision] = f"revision {revision}: {exc}"
         except _MALFORMED as exc:
             problems[revision] = f"revision {revision} cannot be read as an update: {exc}"
     return problems
+
+
+def _judge_signing_revision(
+    reader: PdfFileReader, revision: int, signing: dict[int, generic.Reference | None]
+) -> None:
+    """A revision between signatures is one a signature signs (the court places every box
+    before the first), and adds no form field or page annotation but the field its
+    signature fills (and, for the seal, places): no unsigned field of zero "area" that
+    draws anyway."""
+    if revision not in signing:
+        raise _Disallowed("is signed by no one: between signatures only signing revisions may come")
+    old = _form_and_annotation_refs(reader.get_historical_resolver(revision - 1))
+    new = _form_and_annotation_refs(reader.get_historical_resolver(revision))
+    added = [ref for ref in new if ref not in old and ref != signing[revision]]
+    if added:
+        raise _Disallowed(f"adds form fields ({_numbers(added)}) besides the one it signs")
+
+
+def _form_and_annotation_refs(resolver: HistoricalResolver) -> set[generic.Reference]:
+    """The references in a revision's AcroForm /Fields and in its pages' /Annots (direct
+    entries aside)."""
+    root = resolver.root
+    holders: list[generic.PdfObject] = []
+    if "/AcroForm" in root:
+        form = _resolve_dict(root.raw_get("/AcroForm"), "an AcroForm")
+        if "/Fields" in form:
+            holders.append(form.raw_get("/Fields"))
+    for page_ref in _page_refs(root):
+        page = _resolve_dict(resolver(page_ref), "a page")
+        if "/Annots" in page:
+            holders.append(page.raw_get("/Annots"))
+    refs: set[generic.Reference] = set()
+    for holder in holders:
+        items = _resolve(holder)
+        if not isinstance(items, generic.ArrayObject):
+            raise _Disallowed("has a /Fields or /Annots that is not an array")
+        refs.update(
+            item.reference
+            for item in (items.raw_get(i) for i in range(len(items)))
+            if isinstance(item, generic.IndirectObject)
+        )
+    return refs
 
 
 class _Update:
