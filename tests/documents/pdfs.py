@@ -147,18 +147,6 @@ def sign_as_party(
 ) -> bytes:
     """Add a named signature field (invisible, or visible at ``box``) and sign it as
     ``party`` with a signature time stamp."""
-    key_info = asn1_keys.PrivateKeyInfo.load(
-        party.key.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    signer = signers.SimpleSigner(
-        signing_cert=_asn1(party.certificate),
-        signing_key=key_info,
-        cert_registry=SimpleCertificateStore.from_certs([_asn1(c) for c in party.chain]),
-    )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     fields.append_signature_field(writer, fields.SigFieldSpec(sig_field_name=field_name, box=box))
     metadata = signers.PdfSignatureMetadata(
@@ -167,8 +155,24 @@ def sign_as_party(
         md_algorithm="sha256",
         reason="当事人签名",
     )
-    output = signers.sign_pdf(writer, metadata, signer=signer, timestamper=timestamper)
+    output = signers.sign_pdf(writer, metadata, signer=party_signer(party), timestamper=timestamper)
     return output.getvalue()
+
+
+def party_signer(party: Party) -> signers.SimpleSigner:
+    """pyHanko's signer for ``party``'s key and certificate chain."""
+    key_info = asn1_keys.PrivateKeyInfo.load(
+        party.key.private_bytes(
+            serialization.Encoding.DER,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return signers.SimpleSigner(
+        signing_cert=_asn1(party.certificate),
+        signing_key=key_info,
+        cert_registry=SimpleCertificateStore.from_certs([_asn1(c) for c in party.chain]),
+    )
 
 
 def court_crls(
@@ -198,6 +202,12 @@ def sealing_key(pki: CourtPKI) -> SealingKey:
     return SealingKey(
         pki.ec_key(SEAL), pki.certificate(SEAL), [], pki.certificate(ROOT), court_crls(pki)
     )
+
+
+def seal_archived(pdf: bytes, pki: CourtPKI, timestamper: CourtTimeStamper) -> bytes:
+    """Seal with the court seal at B-LTA (a document time stamp after it), every field
+    locked, as the court issues its documents."""
+    return seal_pdf(pdf, sealing_key(pki), timestamper, archive_timestamp=True, lock_fields=True)
 
 
 def seal(pdf: bytes, pki: CourtPKI, timestamper: CourtTimeStamper) -> bytes:

@@ -24,7 +24,6 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
 from pyhanko_certvalidator import ValidationContext
 
-from documents.sealing import seal_pdf
 from documents.verify import VerificationReport
 from documents.verify.engine import MAX_REVISIONS
 from tests.documents import pdfs
@@ -41,10 +40,7 @@ def docs(tmp_path_factory: pytest.TempPathFactory) -> pdfs.CourtDocuments:
 @pytest.fixture(scope="module")
 def archived(docs: pdfs.CourtDocuments) -> bytes:
     """The sealed notice with its document time stamp (B-LTA), fields locked by the seal."""
-    key = pdfs.sealing_key(docs.pki)
-    return seal_pdf(
-        docs.two_parties, key, docs.timestamper, archive_timestamp=True, lock_fields=True
-    )
+    return pdfs.seal_archived(docs.two_parties, docs.pki, docs.timestamper)
 
 
 def _append(data: bytes, edit: Edit) -> bytes:
@@ -672,10 +668,7 @@ def test_a_page_s_content_array_adopted_into_the_dss_cannot_be_rewritten(
     unsigned = _append(docs.unsigned, contents_as_array)
     signed = pdfs.sign_as_party(unsigned, docs.alice, "PartyA", docs.timestamper)
     signed = pdfs.sign_as_party(signed, docs.bob, "PartyB", docs.timestamper)
-    sealed = seal_pdf(
-        signed, pdfs.sealing_key(docs.pki), docs.timestamper, archive_timestamp=True,
-        lock_fields=True,
-    )  # fmt: skip
+    sealed = pdfs.seal_archived(signed, docs.pki, docs.timestamper)
     assert verify(docs, sealed, *ALL_SIGNERS).passed
     array_ref = PdfFileReader(io.BytesIO(sealed)).root["/Pages"]["/Kids"][0].raw_get("/Contents")
 

@@ -13,16 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from asn1crypto import keys as asn1_keys
-from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name, pdf_string
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.stamp import NoOpStampStyle
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
-from documents.sealing import seal_pdf
 from documents.verify import VerificationReport
 from tests.documents import pdfs
 from tests.documents.test_verify import ALL_SIGNERS, PARTY_A, PARTY_B, verify
@@ -35,21 +31,6 @@ A_BOX, B_BOX = (60, 80, 250, 140), (320, 80, 520, 140)
 @pytest.fixture(scope="module")
 def docs(tmp_path_factory: pytest.TempPathFactory) -> pdfs.CourtDocuments:
     return pdfs.build_documents(tmp_path_factory.mktemp("court"))
-
-
-def _signer(party: pdfs.Party) -> signers.SimpleSigner:
-    key = asn1_keys.PrivateKeyInfo.load(
-        party.key.private_bytes(
-            serialization.Encoding.DER,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return signers.SimpleSigner(
-        signing_cert=pdfs._asn1(party.certificate),
-        signing_key=key,
-        cert_registry=SimpleCertificateStore.from_certs([pdfs._asn1(c) for c in party.chain]),
-    )
 
 
 def _sign_existing(
@@ -70,7 +51,7 @@ def _sign_existing(
     )
     return (
         signers.PdfSigner(
-            meta, signer=_signer(party), timestamper=docs.timestamper, stamp_style=style
+            meta, signer=pdfs.party_signer(party), timestamper=docs.timestamper, stamp_style=style
         )
         .sign_pdf(writer)
         .getvalue()
@@ -78,9 +59,7 @@ def _sign_existing(
 
 
 def _seal(docs: pdfs.CourtDocuments, pdf: bytes) -> bytes:
-    return seal_pdf(
-        pdf, pdfs.sealing_key(docs.pki), docs.timestamper, archive_timestamp=True, lock_fields=True
-    )
+    return pdfs.seal_archived(pdf, docs.pki, docs.timestamper)
 
 
 def _ap(
