@@ -25,16 +25,14 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from PIL import Image
-from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.sign.signers.pdf_byterange import PreparedByteRangeDigest
 from pyhanko.sign.signers.pdf_signer import PdfTBSDocument
 from pyhanko.sign.timestamps.api import TimeStamper
-from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from documents.signature_stamp import signature_box
 from signing.errors import BadSignature
 from signing.event_loop import run_coroutine
 
@@ -90,7 +88,8 @@ def prepare_signature(
 ) -> Preparation:
     """Write the signer's revision with a reserved /Contents and build the signed attributes.
 
-    A handwritten signature drawn on the phone, if given, is the field's appearance.
+    A handwritten signature drawn on the phone, if given, is the field's appearance; else
+    a picture of the signer's name and the date (``documents.signature_stamp``).
     """
     return run_coroutine(_prepare(pdf, field_name, certificate, chain, reason, handwriting_png))
 
@@ -110,11 +109,7 @@ async def _prepare(
         md_algorithm="sha256",
         reason=reason,
     )
-    style = None
-    if handwriting_png is not None:
-        with Image.open(io.BytesIO(handwriting_png)) as drawn:
-            drawn.load()
-            style = StaticStampStyle(background=PdfImage(drawn.convert("RGBA")), border_width=0)
+    style = signature_box(certificate, handwriting_png)
     pdf_signer = signers.PdfSigner(metadata, signer=external, stamp_style=style)
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     digest, _tbs, output = await pdf_signer.async_digest_doc_for_signing(

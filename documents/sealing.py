@@ -25,6 +25,7 @@ from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from documents.signature_stamp import signature_box
 from signing.event_loop import outside_event_loop
 
 
@@ -151,5 +152,7 @@ def sign_with_held_key(
         reason=reason,
     )
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    pdf_signer = signers.PdfSigner(metadata, signer=signer, timestamper=timestamper)
+    pdf_signer = signers.PdfSigner(
+        metadata, signer=signer, timestamper=timestamper, stamp_style=signature_box(certificate)
+    )
     return outside_event_loop(pdf_signer.sign_pdf, writer, existing_fields_only=True).getvalue()

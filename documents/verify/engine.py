@@ -25,6 +25,7 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
@@ -36,6 +37,7 @@ from pyhanko.sign.validation.errors import NoDSSFoundError
 
 from documents import name_matching, pdf_strictness
 from documents.pdf_parsing import install as install_fast_hex_strings
+from documents.verify.appearances import TextInAppearance, check_signature_widgets
 from documents.verify.context import _Context, _Embedded
 from documents.verify.findings import _Findings
 from documents.verify.registry import _check_registry
@@ -135,6 +137,7 @@ async def _verify(
         problems = problems_after(reader, signing, min(signed), max(signed), data) if signed else {}
         context = replace(context, dss=_read_dss(reader, findings), update_problems=problems)
         _boxes_placed_after_signing(reader, embedded, signed, findings)
+        _no_text_in_signature_boxes(reader, findings)
     timestamps, signatures = await _judge_embedded(embedded, context)
     if revisions:
         _conclude_document(findings, signatures, timestamps, uncovered)
@@ -258,14 +261,16 @@ def _boxes_placed_after_signing(
             field = item.signature.sig_field
             ref = getattr(field, "container_ref", None)
             introduced = reader.xrefs.get_introducing_revision(ref) if ref is not None else None
-            widgets = [field, *(kid.get_object() for kid in field.get("/Kids", []))]
-            rects = [[float(v) for v in w.get("/Rect", [0, 0, 0, 0])] for w in widgets]
             person = bool(item.signature.signer_cert.subject.native.get("user_id"))
+            if introduced is None or introduced <= first or not person:
+                continue
+            widgets = [field, *(kid.get_object() for kid in field.get("/Kids", []))]
         except _MALFORMED:
             continue  # that signature fails for it already
-        # The field's own /Rect, or its widgets' when they are /Kids (a sixth review).
-        visible = any(r[0] != r[2] and r[1] != r[3] for r in rects)
-        if introduced is not None and introduced > first and visible and person:
+        # The field's own /Rect, or its widgets' when they are /Kids (a sixth review); one
+        # that cannot be read counts as visible (a seventh: an indirect number in it was
+        # taken for no area by pyHanko while poppler drew the box).
+        if any(_may_show(widget) for widget in widgets):
             findings.add(
                 FAILED,
                 "FORMAT_FAILURE",
@@ -273,6 +278,39 @@ def _boxes_placed_after_signing(
                 f"{item.field_name}: a signature box added after the first signature "
                 "(people sign in the boxes the court placed)",
             )
+
+
+def _no_text_in_signature_boxes(reader: PdfFileReader, findings: _Findings) -> None:
+    """Fail a document whose signature boxes show text (``verify.appearances``: text an
+    appearance draws outside its box is clipped on screen but extracted all the same)."""
+    try:
+        fields = [
+            (str(name), field_ref.get_object())
+            for name, _value, field_ref in enumerate_sig_fields(reader, filled_status=None)
+        ]
+        check_signature_widgets(fields)
+    except TextInAppearance as exc:
+        findings.add(FAILED, "FORMAT_FAILURE", "text_in_signature_box", str(exc))
+    except _MALFORMED as exc:
+        findings.add(
+            FAILED, "FORMAT_FAILURE", "text_in_signature_box", f"unreadable appearance: {exc}"
+        )
+
+
+def _may_show(widget: generic.PdfObject) -> bool:
+    """Whether a widget may be drawn: its /Rect has an area, or is not a direct array of
+    four direct numbers (a widget without one is not drawn)."""
+    if not isinstance(widget, generic.DictionaryObject) or "/Rect" not in widget:
+        return False
+    rect = widget.raw_get("/Rect")
+    if not (
+        isinstance(rect, generic.ArrayObject)
+        and len(rect) == 4
+        and all(isinstance(v, (generic.NumberObject, generic.FloatObject)) for v in rect)
+    ):
+        return True
+    left, bottom, right, top = (float(v) for v in rect)
+    return left != right and bottom != top
 
 
 def _one_place_per_signer(embedded: Sequence[_Embedded], findings: _Findings) -> None:

@@ -47,6 +47,8 @@ from documents.verify.reports import _MALFORMED
 _CATALOG_KEYS = frozenset({"/DSS", "/Metadata", "/AcroForm"})
 _INFO_KEYS = frozenset({"/ModDate", "/Producer"})
 _ACROFORM_KEYS = frozenset({"/Fields"})
+#: A signature sets /SigFlags (ISO 32000-1 table 219) when the document has none yet.
+_SIGNING_ACROFORM_KEYS = frozenset({"/Fields", "/SigFlags"})
 _PAGE_KEYS = frozenset({"/Annots"})
 #: The entries of a document time stamp's field and widget (ISO 32000-1 tables 220, 232,
 #: 164, 168); actions (/A, /AA), appearance (/AP, /MK, /DA) and children are not among them.
@@ -103,42 +105,11 @@ def _judge_signing_revision(
     reader: PdfFileReader, revision: int, signing: dict[int, generic.Reference | None]
 ) -> None:
     """A revision between signatures is one a signature signs (the court places every box
-    before the first), and adds no form field or page annotation but the field its
-    signature fills (and, for the seal, places): no unsigned field of zero "area" that
-    draws anyway."""
+    before the first); beside what pyHanko's analysis allows in it, see
+    ``_Update.judge_signing``."""
     if revision not in signing:
         raise _Disallowed("is signed by no one: between signatures only signing revisions may come")
-    old = _form_and_annotation_refs(reader.get_historical_resolver(revision - 1))
-    new = _form_and_annotation_refs(reader.get_historical_resolver(revision))
-    added = [ref for ref in new if ref not in old and ref != signing[revision]]
-    if added:
-        raise _Disallowed(f"adds form fields ({_numbers(added)}) besides the one it signs")
-
-
-def _form_and_annotation_refs(resolver: HistoricalResolver) -> set[generic.Reference]:
-    """The references in a revision's AcroForm /Fields and in its pages' /Annots (direct
-    entries aside)."""
-    root = resolver.root
-    holders: list[generic.PdfObject] = []
-    if "/AcroForm" in root:
-        form = _resolve_dict(root.raw_get("/AcroForm"), "an AcroForm")
-        if "/Fields" in form:
-            holders.append(form.raw_get("/Fields"))
-    for page_ref in _page_refs(root):
-        page = _resolve_dict(resolver(page_ref), "a page")
-        if "/Annots" in page:
-            holders.append(page.raw_get("/Annots"))
-    refs: set[generic.Reference] = set()
-    for holder in holders:
-        items = _resolve(holder)
-        if not isinstance(items, generic.ArrayObject):
-            raise _Disallowed("has a /Fields or /Annots that is not an array")
-        refs.update(
-            item.reference
-            for item in (items.raw_get(i) for i in range(len(items)))
-            if isinstance(item, generic.IndirectObject)
-        )
-    return refs
+    _Update(reader, revision).judge_signing(signing[revision])
 
 
 class _Update:
@@ -174,7 +145,7 @@ class _Update:
         catalog = self._dict(self.new.root_ref)
         self._judge_catalog(catalog)
         self._judge_info()
-        fields = self._judge_form(self.old.root, catalog)
+        fields = self._judge_form(self.old.root, catalog, _ACROFORM_KEYS)
         widgets = self._judge_pages(catalog)
         if set(fields) != set(widgets):
             raise _Disallowed("adds fields and page annotations that do not match")
@@ -186,6 +157,39 @@ class _Update:
             raise _Disallowed(
                 f"changes objects {_numbers(unexplained)}, which are not validation data"
             )
+
+    def judge_signing(self, own: generic.Reference | None) -> None:
+        """Judge a revision between signatures that signature ``own`` (its field) signs.
+
+        pyHanko's analysis takes form filling to include any change of the document
+        information and any XMP, and changes of the AcroForm's /DR, /DA and
+        /NeedAppearances; a seventh review rewrote the title in party B's signing revision
+        with party A's signature passing, and put a visible document time stamp over the
+        amount A signed. So here, as after the last signature: the catalog may change only
+        /AcroForm, /Metadata and /DSS, the document information and XMP only their dates
+        and producer, the AcroForm only /Fields and /SigFlags, a page only its /Annots
+        (appending); no field or annotation may come but the signature's own (no unsigned
+        field of zero "area" that draws anyway: a sixth review), and a document time
+        stamp's is invisible and bare, as after the last signature."""
+        if self.old.root_ref != self.new.root_ref:
+            raise _Disallowed("replaces the document catalog")
+        catalog = self._dict(self.new.root_ref)
+        self._judge_catalog(catalog)
+        self._judge_info()
+        fields = self._judge_form(self.old.root, catalog, _SIGNING_ACROFORM_KEYS)
+        widgets = self._judge_pages(catalog)
+        added = (set(fields) | set(widgets)) - {own}
+        if added:
+            raise _Disallowed(f"adds form fields ({_numbers(added)}) besides the one it signs")
+        if own is not None and self._holds_timestamp(own):
+            self._judge_timestamp_field(own)
+
+    def _holds_timestamp(self, ref: generic.Reference) -> bool:
+        field = self._dict(ref)
+        if "/V" not in field:
+            return False
+        value = field["/V"]  # resolved (get would leave a reference)
+        return isinstance(value, generic.DictionaryObject) and value.get("/Type") == "/DocTimeStamp"
 
     # --- Catalog and document information -----------------------------------------------
 
@@ -243,9 +247,13 @@ class _Update:
     # --- Form fields and page annotations -----------------------------------------------
 
     def _judge_form(
-        self, old_catalog: generic.DictionaryObject, catalog: generic.DictionaryObject
+        self,
+        old_catalog: generic.DictionaryObject,
+        catalog: generic.DictionaryObject,
+        may_change: frozenset[str],
     ) -> list[generic.Reference]:
-        """Return the fields appended to the AcroForm; nothing else of it may change."""
+        """Return the fields appended to the AcroForm; nothing else of it but the keys
+        ``may_change`` may change."""
         old_raw = old_catalog.raw_get("/AcroForm") if "/AcroForm" in old_catalog else None
         new_raw = catalog.raw_get("/AcroForm") if "/AcroForm" in catalog else None
         if new_raw is None:
@@ -263,8 +271,8 @@ class _Update:
         old_form = _resolve_dict(old_raw, "an AcroForm") if old_raw is not None else _empty()
         form = _resolve_dict(new_raw, "an AcroForm")
         differing = _differing_keys(old_form, form)
-        if differing - _ACROFORM_KEYS:
-            raise _Disallowed(f"changes the AcroForm's {sorted(differing - _ACROFORM_KEYS)}")
+        if differing - may_change:
+            raise _Disallowed(f"changes the AcroForm's {sorted(differing - may_change)}")
         return self._appended(old_form, form, "/Fields")
 
     def _judge_pages(self, catalog: generic.DictionaryObject) -> list[generic.Reference]:

@@ -412,7 +412,7 @@ def test_the_transcript_is_signed_by_the_parties_then_the_clerk_sealed_and_verif
     assert reply.status_code == 302
     pdf = court.alice.download(f"/documents/{document.id}/pdf")
     report = client.post("/api/v1/verify", data=pdf, content_type="application/pdf").json
-    assert report["report"]["indication"] == "TOTAL-PASSED"
+    assert report["report"]["indication"] == "TOTAL-PASSED", report["report"]["reasons"]
     assert [s["field_name"] for s in report["report"]["signatures"]] == [
         "party-1",
         "party-2",

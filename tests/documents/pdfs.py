@@ -21,10 +21,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
+from pyhanko.stamp import StaticStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from documents.rendering import render_pdf
 from documents.sealing import SealingKey, seal_pdf
+from documents.signature_stamp import signature_box
 from signing.keystore import FileKeyStore
 from signing.pki import EVENT_CA, ROOT, SEAL, TSA, CourtPKI, DeviceSubject, RevokedCertificate
 from signing.tsa import CourtTimeStamper, TimeStampAuthority
@@ -155,8 +157,15 @@ def sign_as_party(
         md_algorithm="sha256",
         reason="当事人签名",
     )
-    output = signers.sign_pdf(writer, metadata, signer=party_signer(party), timestamper=timestamper)
-    return output.getvalue()
+    signer = signers.PdfSigner(
+        metadata, signer=party_signer(party), timestamper=timestamper, stamp_style=stamp(party)
+    )
+    return signer.sign_pdf(writer).getvalue()
+
+
+def stamp(party: Party) -> StaticStampStyle:
+    """The picture the court puts in a party's box: their name and today's date."""
+    return signature_box(party.certificate)
 
 
 def party_signer(party: Party) -> signers.SimpleSigner:

@@ -149,7 +149,6 @@ def test_the_prepared_revision_appends_and_never_rewrites(pki: CourtPKI, blank: 
 def test_a_handwritten_signature_is_the_fields_appearance(
     pki: CourtPKI, blank: bytes, tmp_path: Path
 ) -> None:
-    import subprocess
 
     from PIL import Image, ImageDraw
 
@@ -157,22 +156,75 @@ def test_a_handwritten_signature_is_the_fields_appearance(
     ImageDraw.Draw(drawing).line((10, 80, 90, 20, 160, 70, 290, 30), fill="black", width=6)
     png = io.BytesIO()
     drawing.save(png, "PNG")
+    signed = _sign_as_liu(pki, blank, png.getvalue())
+    (tmp_path / "signed.pdf").write_bytes(signed)
+    assert ("300", "100") in _image_sizes(tmp_path / "signed.pdf")  # the drawing, in the field
+    (embedded,) = PdfFileReader(io.BytesIO(signed)).embedded_signatures
+    assert validate_pdf_signature(embedded, _context(pki)).bottom_line
+
+
+def test_without_a_drawing_the_box_shows_the_signer_s_name_as_a_picture(
+    pki: CourtPKI, blank: bytes, tmp_path: Path
+) -> None:
+    """No text in the box: pyHanko's default stamp wrote "þÿ D i g i t a l l y" in Courier
+    with the name as mojibake, running past the box (``verify.appearances`` refuses text)."""
+    import subprocess
+
+    signed = _sign_as_liu(pki, blank)
+    (tmp_path / "signed.pdf").write_bytes(signed)
+    (tmp_path / "blank.pdf").write_bytes(blank)
+
+    def text(name: str) -> str:
+        run = ["pdftotext", tmp_path / name, "-"]
+        return subprocess.run(run, capture_output=True, text=True, check=True).stdout
+
+    assert text("signed.pdf") == text("blank.pdf")  # nothing extractable was added
+    assert ("510", "213") in _image_sizes(tmp_path / "signed.pdf")  # the name stamp
+
+
+def _sign_as_liu(pki: CourtPKI, blank: bytes, handwriting_png: bytes | None = None) -> bytes:
     chain = [pki.certificate(EVENT_CA), pki.certificate(ROOT)]
     key, cert = _phone(pki, "刘小明")
     prepared = prepare_signature(
-        blank, field_name="party-1", certificate=cert, chain=chain, handwriting_png=png.getvalue()
+        blank, field_name="party-1", certificate=cert, chain=chain, handwriting_png=handwriting_png
     )
-    signed = finish_signature(
+    return finish_signature(
         prepared,
         key.sign(prepared.signed_attributes, ec.ECDSA(hashes.SHA256())),
         certificate=cert,
         chain=chain,
         timestamper=_stamper(pki),
     )
-    (tmp_path / "signed.pdf").write_bytes(signed)
-    images = subprocess.run(
-        ["pdfimages", "-list", tmp_path / "signed.pdf"], capture_output=True, text=True, check=True
-    ).stdout.splitlines()[2:]
-    assert any("300   100" in line for line in images)  # the drawing, in the field
-    (embedded,) = PdfFileReader(io.BytesIO(signed)).embedded_signatures
-    assert validate_pdf_signature(embedded, _context(pki)).bottom_line
+
+
+def _image_sizes(pdf: Path) -> set[tuple[str, ...]]:
+    """(width, height) of every image in the file, as ``pdfimages -list`` prints them."""
+    import subprocess
+
+    listing = subprocess.run(
+        ["pdfimages", "-list", pdf], capture_output=True, text=True, check=True
+    )
+    return {tuple(line.split()[3:5]) for line in listing.stdout.splitlines()[2:]}
+
+
+def test_the_name_stamp_draws_the_name_and_fits_long_ones() -> None:
+    from PIL import Image
+
+    from documents.signature_stamp import HEIGHT, WIDTH, name_stamp
+
+    when = dt.datetime(2026, 12, 7, 20, 0, tzinfo=dt.UTC)
+
+    def ink(name: str) -> Image.Image:
+        with Image.open(io.BytesIO(name_stamp(name, when))) as picture:
+            assert picture.size == (WIDTH, HEIGHT)
+            return picture.getchannel("A").copy()
+
+    short, other = ink("刘小明"), ink("孙某")
+    assert short.getbbox() is not None
+    assert short.tobytes() != other.tobytes()  # the name is what differs
+    # A long name is drawn smaller, inside the frame's margins, not cut at its edges.
+    long = ink("阿卜杜热合曼·买买提依明·艾尔肯江·阿不都拉")
+    name_row = long.crop((10, 20, WIDTH - 10, round(HEIGHT * 0.62)))  # inside the frame
+    left, _top, right, _bottom = name_row.getbbox() or (0, 0, 0, 0)
+    assert left > 4
+    assert right < name_row.width - 4

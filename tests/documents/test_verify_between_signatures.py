@@ -42,7 +42,8 @@ def _sign_existing(
     style: Any = None,
 ) -> bytes:
     """Sign an existing field; ``edit`` adds objects to the signing revision itself and
-    ``style`` (NoOpStampStyle) keeps an appearance the signer wrote."""
+    ``style`` (NoOpStampStyle) keeps an appearance the signer wrote (by default the court's
+    name stamp is drawn)."""
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     if edit is not None:
         edit(writer)
@@ -51,7 +52,10 @@ def _sign_existing(
     )
     return (
         signers.PdfSigner(
-            meta, signer=pdfs.party_signer(party), timestamper=docs.timestamper, stamp_style=style
+            meta,
+            signer=pdfs.party_signer(party),
+            timestamper=docs.timestamper,
+            stamp_style=style or pdfs.stamp(party),
         )
         .sign_pdf(writer)
         .getvalue()
@@ -65,6 +69,15 @@ def _seal(docs: pdfs.CourtDocuments, pdf: bytes) -> bytes:
 def _ap(
     writer: IncrementalPdfFileWriter, w: int, h: int, text: bytes = b"RMB 1,000,000.00"
 ) -> generic.IndirectObject:
+    return appearance(
+        writer, b"1 g 0 0 %d %d re f BT 0 g /F1 10 Tf 2 5 Td (%s) Tj ET" % (w, h, text), (w, h)
+    )
+
+
+def appearance(
+    writer: IncrementalPdfFileWriter, content: bytes, box: tuple[int, int]
+) -> generic.IndirectObject:
+    """An appearance stream: ``content`` in a box of ``box`` points, Helvetica as /F1."""
     font = writer.add_object(
         generic.DictionaryObject(
             {
@@ -80,13 +93,13 @@ def _ap(
                 pdf_name("/Type"): pdf_name("/XObject"),
                 pdf_name("/Subtype"): pdf_name("/Form"),
                 pdf_name("/BBox"): generic.ArrayObject(
-                    [generic.NumberObject(v) for v in (0, 0, w, h)]
+                    [generic.NumberObject(v) for v in (0, 0, *box)]
                 ),
                 pdf_name("/Resources"): generic.DictionaryObject(
                     {pdf_name("/Font"): generic.DictionaryObject({pdf_name("/F1"): font})}
                 ),
             },
-            stream_data=b"1 g 0 0 %d %d re f BT 0 g /F1 10 Tf 2 5 Td (%s) Tj ET" % (w, h, text),
+            stream_data=content,
         )
     )
 

@@ -1,0 +1,77 @@
+"""What a signer's box shows: their handwritten signature, or else their name and the date.
+
+Both are pictures. pyHanko's default stamp was text in Courier, a font without Chinese:
+the box read "þÿ D i g i t a l l y" with the signer's name as mojibake, and its text ran on
+past the box's right edge, clipped on screen but extracted by ``pdftotext`` over the next
+box. A picture shows every name in the court's font, needs no font subset per signature
+(the reason the seal is an image too), and keeps what verification allows simple: a
+signature box shows no text at all (``documents.verify.appearances``). Who signed, and
+when, is in the signature itself; the verification page reads it from there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from PIL import Image, ImageDraw, ImageFont
+from pyhanko.pdf_utils.images import PdfImage
+from pyhanko.stamp import StaticStampStyle
+
+from documents.images import CHINA_TIME
+from documents.seal_image import SEAL_FONT
+
+#: The court's signature boxes are 170 × 71 points; the picture is drawn at three pixels a
+#: point, sharp when printed at 216 dpi.
+WIDTH, HEIGHT = 510, 213
+INK = (24, 44, 110, 255)
+MAX_NAME_CHARACTERS = 24
+
+
+def name_stamp(name: str, when: dt.datetime) -> bytes:
+    """A PNG of ``name`` over "电子签名 · <date in China>" in a thin frame, one ink colour
+    shaped by transparency (it compresses to almost nothing)."""
+    shown = name if len(name) <= MAX_NAME_CHARACTERS else name[: MAX_NAME_CHARACTERS - 1] + "…"
+    mask = Image.new("L", (WIDTH, HEIGHT), 0)
+    draw = ImageDraw.Draw(mask)
+    draw.rounded_rectangle((3, 3, WIDTH - 4, HEIGHT - 4), radius=14, outline=255, width=4)
+    size = 84
+    font = ImageFont.truetype(str(SEAL_FONT), size, index=0)
+    while size > 24 and draw.textlength(shown, font=font) > WIDTH - 48:
+        size -= 6
+        font = ImageFont.truetype(str(SEAL_FONT), size, index=0)
+    draw.text((WIDTH / 2, HEIGHT * 0.42), shown, font=font, fill=255, anchor="mm")
+    local = when.astimezone(CHINA_TIME)
+    caption = f"电子签名 · {local.year}年{local.month}月{local.day}日"
+    small = ImageFont.truetype(str(SEAL_FONT), 34, index=0)
+    draw.text((WIDTH / 2, HEIGHT * 0.8), caption, font=small, fill=255, anchor="mm")
+    picture = Image.new("RGBA", (WIDTH, HEIGHT), INK)
+    picture.putalpha(mask)
+    out = io.BytesIO()
+    picture.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
+def signer_name(certificate: x509.Certificate) -> str:
+    """The name a certificate's subject gives its holder (its common name)."""
+    names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return str(names[0].value) if names else "签名人"
+
+
+def signature_box(
+    certificate: x509.Certificate, handwriting_png: bytes | None = None
+) -> StaticStampStyle:
+    """The stamp style for a signature by ``certificate``'s holder, made now."""
+    return stamp_style(signer_name(certificate), dt.datetime.now(dt.UTC), handwriting_png)
+
+
+def stamp_style(
+    name: str, when: dt.datetime, handwriting_png: bytes | None = None
+) -> StaticStampStyle:
+    """pyHanko's stamp style for a signer's box: the handwriting if drawn, else the name."""
+    png = handwriting_png if handwriting_png is not None else name_stamp(name, when)
+    with Image.open(io.BytesIO(png)) as drawn:
+        drawn.load()
+        return StaticStampStyle(background=PdfImage(drawn.convert("RGBA")), border_width=0)
