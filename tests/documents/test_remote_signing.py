@@ -210,14 +210,14 @@ def _image_sizes(pdf: Path) -> set[tuple[str, ...]]:
 def test_the_name_stamp_draws_the_name_and_fits_long_ones() -> None:
     from PIL import Image
 
-    from documents.signature_stamp import HEIGHT, WIDTH, name_stamp
+    from documents.signature_stamp import HEIGHT, WIDTH, name_picture
 
     when = dt.datetime(2026, 12, 7, 20, 0, tzinfo=dt.UTC)
 
     def ink(name: str) -> Image.Image:
-        with Image.open(io.BytesIO(name_stamp(name, when))) as picture:
-            assert picture.size == (WIDTH, HEIGHT)
-            return picture.getchannel("A").copy()
+        picture = name_picture(name, when)
+        assert picture.size == (WIDTH, HEIGHT)
+        return picture.getchannel("A")
 
     short, other = ink("刘小明"), ink("孙某")
     assert short.getbbox() is not None
