@@ -1,4 +1,5 @@
-"""What a signer's box shows: their handwritten signature, or else their name and the date.
+"""What a signer's box shows: their handwritten signature in the court's ink, or else their
+name and the date.
 
 Both are pictures. pyHanko's default stamp was text in Courier, a font without Chinese:
 the box read "þÿ D i g i t a l l y" with the signer's name as mojibake, and its text ran on
@@ -17,7 +18,7 @@ import io
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFont, ImageOps
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.stamp import StaticStampStyle
 
@@ -77,6 +78,17 @@ def stamp_style(
         picture = name_picture(name, when)
     else:
         with Image.open(io.BytesIO(handwriting_png)) as drawn:
-            drawn.load()
-            picture = drawn.convert("RGBA")
+            picture = in_ink(drawn)
     return StaticStampStyle(background=PdfImage(picture), border_width=0)
+
+
+def in_ink(drawing: Image.Image) -> Image.Image:
+    """A handwritten signature in the court's one ink: each pixel as strong as it is dark
+    and opaque, whatever its colour. A picture of a red seal uploaded as "handwriting" would
+    otherwise make an unsealed document look sealed on screen; in ink it is no seal."""
+    rgba = drawing.convert("RGBA")
+    darkness = ImageOps.invert(rgba.convert("L"))
+    strength = ImageChops.multiply(rgba.getchannel("A"), darkness)
+    picture = Image.new("RGBA", rgba.size, INK)
+    picture.putalpha(ImageOps.autocontrast(strength, cutoff=0, preserve_tone=False))
+    return picture

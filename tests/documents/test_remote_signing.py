@@ -228,3 +228,24 @@ def test_the_name_stamp_draws_the_name_and_fits_long_ones() -> None:
     left, _top, right, _bottom = name_row.getbbox() or (0, 0, 0, 0)
     assert left > 4
     assert right < name_row.width - 4
+
+
+def test_handwriting_is_drawn_in_the_court_s_ink_so_a_seal_picture_is_no_seal() -> None:
+    """A picture of the red court seal uploaded as "handwriting" would make an unsealed
+    document look sealed on screen; in the one ink colour it does not."""
+    from PIL import Image, ImageDraw
+
+    from documents.seal_image import draw_seal
+    from documents.signature_stamp import INK, in_ink
+
+    with Image.open(io.BytesIO(draw_seal("测试人民法院", size=120))) as seal:
+        inked = in_ink(seal)
+    colours = {pixel[:3] for pixel in inked.get_flattened_data() if pixel[3] > 0}
+    assert colours == {INK[:3]}  # nothing red is left
+    assert inked.getchannel("A").getbbox() is not None  # the drawing itself is kept
+    # Dark strokes on an opaque white canvas: the canvas goes, the strokes stay.
+    canvas = Image.new("RGB", (200, 80), "white")
+    ImageDraw.Draw(canvas).line((10, 60, 190, 20), fill="black", width=8)
+    alpha = in_ink(canvas).getchannel("A")
+    assert alpha.getpixel((2, 2)) == 0
+    assert alpha.getpixel((100, 40)) == 255
