@@ -66,6 +66,37 @@ def check_signature_widgets(fields: list[tuple[str, generic.DictionaryObject]]) 
                 _check_form(stream, _EMPTY, name, depth=0, seen=())
 
 
+def signature_widgets_on(
+    pages: list[generic.DictionaryObject],
+) -> list[tuple[str, generic.DictionaryObject]]:
+    """Every widget a page shows whose field (itself, or up its /Parent chain) is a
+    signature field: poppler draws a widget whose /Parent is a signature field even when
+    the field's /Kids do not list it (an eighth review)."""
+    found: list[tuple[str, generic.DictionaryObject]] = []
+    for page in pages:
+        annotations = _entry(page, "/Annots")
+        if not isinstance(annotations, generic.ArrayObject):
+            continue
+        for raw in annotations:
+            widget = raw.get_object()
+            if isinstance(widget, generic.DictionaryObject) and _is_signature_field(widget):
+                found.append((str(widget.get("/T", "a signature widget")), widget))
+    return found
+
+
+def _is_signature_field(node: generic.DictionaryObject) -> bool:
+    """Whether the field type, the node's own or inherited up its /Parent chain, is /Sig."""
+    for _ in range(MAX_DEPTH * 4):
+        if "/FT" in node:
+            kind = _entry(node, "/FT")
+            return isinstance(kind, generic.NameObject) and str(kind) == "/Sig"
+        parent = _entry(node, "/Parent")
+        if not isinstance(parent, generic.DictionaryObject):
+            return False
+        node = parent
+    raise TextInAppearance("a widget's /Parent chain does not end")
+
+
 def _appearance_streams(
     widget: generic.DictionaryObject, name: str
 ) -> Iterator[generic.StreamObject]:
@@ -100,6 +131,7 @@ def _check_form(
 ) -> None:
     if depth > MAX_DEPTH:
         raise TextInAppearance(f"{name}: appearance forms nested deeper than {MAX_DEPTH}")
+    _check_encoding(stream, name)
     resources = _entry(stream, "/Resources") or inherited
     if not isinstance(resources, generic.DictionaryObject):
         raise TextInAppearance(f"{name}: appearance resources are not a dictionary")
@@ -122,6 +154,15 @@ def _check_form(
         elif token == b"gs" and last_name is not None:
             _check_graphics_state(resources, last_name, name)
         last_name = None
+
+
+def _check_encoding(stream: generic.StreamObject, name: str) -> None:
+    """An appearance is stored plain or with /FlateDecode alone: decoding parameters are
+    where pyHanko and poppler part ways (a PNG predictor over three colours decoded to
+    "T\0j" for pyHanko and to "Tj" for poppler, an eighth review)."""
+    filters = stream.raw_get("/Filter") if "/Filter" in stream else None
+    if "/DecodeParms" in stream or filters not in (None, "/FlateDecode"):
+        raise TextInAppearance(f"{name}: its appearance is encoded other than plain or Flate")
 
 
 def _check_graphics_state(resources: generic.DictionaryObject, key: bytes, name: str) -> None:
@@ -203,6 +244,11 @@ def _tokens(data: bytes, name: str) -> Iterator[tuple[bytes, bool]]:
         elif char == b"/":
             run = _REGULAR_RUN.match(data, position + 1)
             stop = run.end() if run else position + 1
+            if b"#" in data[position:stop]:
+                # poppler takes the byte after "#" and a hex digit whatever it is, a
+                # delimiter included: "/A#4%" swallowed the "%" that began a "comment" here
+                # (an eighth review). The court's appearances have no escaped names.
+                raise TextInAppearance(f"{name}: its appearance has an escaped name")
             yield data[position:stop], False
             position = stop
         elif char in (b")", b">"):

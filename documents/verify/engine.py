@@ -37,7 +37,11 @@ from pyhanko.sign.validation.errors import NoDSSFoundError
 
 from documents import name_matching, pdf_strictness
 from documents.pdf_parsing import install as install_fast_hex_strings
-from documents.verify.appearances import TextInAppearance, check_signature_widgets
+from documents.verify.appearances import (
+    TextInAppearance,
+    check_signature_widgets,
+    signature_widgets_on,
+)
 from documents.verify.context import _Context, _Embedded
 from documents.verify.findings import _Findings
 from documents.verify.registry import _check_registry
@@ -64,6 +68,9 @@ from signing.event_loop import run_coroutine
 #: and each revision costs every earlier signature a comparison: 1000 empty revisions took
 #: a minute to verify, so a file with more than this is refused before any is compared.
 MAX_REVISIONS = 40
+#: Page tree nodes looked at for signature widgets (a court document has a few pages; a
+#: loop in a page tree must not run for ever).
+MAX_PAGE_NODES = 5000
 
 install_fast_hex_strings()  # a quarter of each verification was reading /Contents byte by byte
 name_matching.install()  # a fifth was preparing the same names for comparison, again and again
@@ -135,6 +142,13 @@ async def _verify(
             if item.revision is not None and item.signature is not None
         }
         problems = problems_after(reader, signing, min(signed), max(signed), data) if signed else {}
+        if signed and min(signed) in problems:
+            # What the first signature's own revision did wrong follows no signature: it is
+            # the document's (an eighth review rewrote the page there, and the signatures
+            # after it, each compared from its own revision on, all passed).
+            findings.add(
+                FAILED, "FORMAT_FAILURE", "first_signature_changes_document", problems[min(signed)]
+            )
         context = replace(context, dss=_read_dss(reader, findings), update_problems=problems)
         _boxes_placed_after_signing(reader, embedded, signed, findings)
         _no_text_in_signature_boxes(reader, findings)
@@ -288,7 +302,19 @@ def _no_text_in_signature_boxes(reader: PdfFileReader, findings: _Findings) -> N
             (str(name), field_ref.get_object())
             for name, _value, field_ref in enumerate_sig_fields(reader, filled_status=None)
         ]
-        check_signature_widgets(fields)
+        pending = [reader.root["/Pages"]]
+        leaves: list[generic.DictionaryObject] = []
+        for _ in range(MAX_PAGE_NODES):
+            if not pending:
+                break
+            node = pending.pop(0)
+            if "/Kids" in node:
+                pending[:0] = [kid.get_object() for kid in node["/Kids"]]
+            else:
+                leaves.append(node)
+        else:
+            raise TextInAppearance(f"a page tree of more than {MAX_PAGE_NODES} nodes")
+        check_signature_widgets(fields + signature_widgets_on(leaves))
     except TextInAppearance as exc:
         findings.add(FAILED, "FORMAT_FAILURE", "text_in_signature_box", str(exc))
     except _MALFORMED as exc:

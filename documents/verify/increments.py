@@ -8,10 +8,10 @@ by scanning the file for ``N G obj`` (taking the last copy of each object) and f
 ``trailer`` to find the catalog. An unlisted forged object in an update after the seal is
 therefore invisible to the verifier and shown by a viewer the moment anything else makes
 the viewer rebuild — the unknown-entry-type attack of ``documents.pdf_strictness`` was one
-such trigger; this module makes the next one harmless. For each revision after the first
-signature (after the last, no signature covers them and ``documents.verify.updates``
-judges what they change; between signatures pyHanko's difference analysis does, and it
-can only judge what it reads), it requires:
+such trigger; this module makes the next one harmless. For each revision from the first
+signature's own on (``documents.verify.updates`` judges what they change, and pyHanko's
+difference analysis too between signatures: each can only judge what it reads), it
+requires:
 
 * the revision's bytes, from the end of the revision before (its ``%%EOF`` and end of line)
   to its own end, are the section's listed objects, each starting exactly at its listed
@@ -194,8 +194,39 @@ def _read_plain(
         length = obj.raw_get("/Length")
         if not isinstance(length, generic.NumberObject) or length != len(payload):
             raise Unaccounted(f"writes object {number} without a direct, exact /Length")
+        _check_decode_parameters(obj, number)
     plain_end = _check_plain(data, body, end, payload, number)
     return plain_end, obj
+
+
+def _check_decode_parameters(stream: generic.StreamObject, number: int) -> None:
+    """Refuse decoding parameters pyHanko and poppler apply differently (an eighth review):
+    pyHanko's PNG predictor ignores /Colors and /BitsPerComponent (rows of /Columns + 1
+    bytes, where poppler's are /Colors × /Columns × bits / 8 + 1), so one stream decoded to
+    an appearance without text for the verifier and with it for poppler; and pyHanko
+    applies a /DecodeParms array beside a single /Filter name, which poppler ignores."""
+    if "/DecodeParms" not in stream:
+        return
+    filters = stream.raw_get("/Filter") if "/Filter" in stream else None
+    parameters = stream.raw_get("/DecodeParms")
+    if isinstance(filters, generic.ArrayObject) and isinstance(parameters, generic.ArrayObject):
+        pairs = len(filters) == len(parameters)
+        entries = list(parameters)
+    else:
+        pairs = isinstance(filters, generic.NameObject) and isinstance(
+            parameters, (generic.DictionaryObject, generic.NullObject)
+        )
+        entries = [parameters]
+    if not pairs:
+        raise Unaccounted(f"writes object {number} with /DecodeParms that do not match /Filter")
+    for entry in entries:
+        if not isinstance(entry, generic.DictionaryObject) or entry.get("/Predictor", 1) == 1:
+            continue
+        if entry.get("/Colors", 1) != 1 or entry.get("/BitsPerComponent", 8) != 8:
+            raise Unaccounted(
+                f"writes object {number} with a predictor over /Colors or /BitsPerComponent "
+                "(readers decode it differently)"
+            )
 
 
 #: A regular character (ISO 32000-1 §7.2.2: not white-space, not a delimiter), printable

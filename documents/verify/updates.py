@@ -49,12 +49,19 @@ _INFO_KEYS = frozenset({"/ModDate", "/Producer"})
 _ACROFORM_KEYS = frozenset({"/Fields"})
 #: A signature sets /SigFlags (ISO 32000-1 table 219) when the document has none yet.
 _SIGNING_ACROFORM_KEYS = frozenset({"/Fields", "/SigFlags"})
+#: pyHanko's first signature also declares the PAdES extension and the version it implies.
+_SIGNING_CATALOG_KEYS = _CATALOG_KEYS | {"/Extensions", "/Version"}
 _PAGE_KEYS = frozenset({"/Annots"})
 #: The entries of a document time stamp's field and widget (ISO 32000-1 tables 220, 232,
 #: 164, 168); actions (/A, /AA), appearance (/AP, /MK, /DA) and children are not among them.
 _TIMESTAMP_FIELD_KEYS = frozenset(
     {"/FT", "/T", "/TU", "/TM", "/Ff", "/V", "/Type", "/Subtype", "/F", "/Rect", "/P", "/M"}
 )
+#: What signing changes in a placed field: its value and its appearance (and state).
+_SIGNED_FIELD_CHANGES = frozenset({"/V", "/AP", "/AS"})
+#: A field its signature places (the seal's, or one a test adds): a signature widget's
+#: entries, with its appearance and lock; no actions (/A, /AA) or children.
+_NEW_SIGNATURE_FIELD_KEYS = _TIMESTAMP_FIELD_KEYS | {"/AP", "/AS", "/Lock", "/SV", "/MK", "/DA"}
 _DSS_KEYS = frozenset({"/Type", "/Certs", "/CRLs", "/OCSPs", "/VRI"})
 _VRI_KEYS = frozenset({"/Type", "/Cert", "/CRL", "/OCSP", "/TU", "/TS"})
 #: A PAdES update writes a dozen objects or so (rev. 6 of a sealed agreement: 15); one that
@@ -74,12 +81,13 @@ def problems_after(
     last_signature_revision: int,
     data: bytes,
 ) -> dict[int, str]:
-    """Judge every revision after the first signature (``data`` is the file ``reader``
-    reads; ``signing`` maps each signed revision to the field its signature or document time
-    stamp fills): whether its bytes are what its cross-reference section lists, written so
-    that every reader reads them alike (``documents.verify.increments``); between
-    signatures, that it is a signing revision adding no field but its own; after the last
-    signature, what it changes. Return revision → problem.
+    """Judge every revision from the first signature's own on (``data`` is the file
+    ``reader`` reads; ``signing`` maps each signed revision to the field its signature or
+    document time stamp fills): whether its bytes are what its cross-reference section
+    lists, written so that every reader reads them alike (``documents.verify.increments``);
+    up to the last signature, that it is a signing revision rewriting only what signing
+    rewrites (``_Update.judge_signing``); after it, what it changes (``_Update.judge``).
+    Return revision → problem.
 
     Between signatures pyHanko's difference analysis judges what changed, and it can only
     judge what it reads: a third review slipped an object-stream page tree that poppler
@@ -87,7 +95,9 @@ def problems_after(
     passed while poppler showed a forged number; a sixth passed a new /Info title,
     page-open JavaScript and fields drawn over a signed amount there."""
     problems: dict[int, str] = {}
-    for revision in range(first_signature_revision + 1, reader.xrefs.total_revisions):
+    # From the first signature's own revision on (a file signed in its original revision
+    # has nothing before it to compare).
+    for revision in range(max(first_signature_revision, 1), reader.xrefs.total_revisions):
         try:
             if revision > last_signature_revision:
                 _Update(reader, revision).judge()
@@ -159,22 +169,28 @@ class _Update:
             )
 
     def judge_signing(self, own: generic.Reference | None) -> None:
-        """Judge a revision between signatures that signature ``own`` (its field) signs.
+        """Judge a signing revision (the first signature's too) that signature ``own`` (its
+        field) signs: every existing object it rewrites must be one signing rewrites, and
+        only as signing does.
 
         pyHanko's analysis takes form filling to include any change of the document
         information and any XMP, and changes of the AcroForm's /DR, /DA and
         /NeedAppearances; a seventh review rewrote the title in party B's signing revision
         with party A's signature passing, and put a visible document time stamp over the
-        amount A signed. So here, as after the last signature: the catalog may change only
-        /AcroForm, /Metadata and /DSS, the document information and XMP only their dates
-        and producer, the AcroForm only /Fields and /SigFlags, a page only its /Annots
-        (appending); no field or annotation may come but the signature's own (no unsigned
-        field of zero "area" that draws anyway: a sixth review), and a document time
-        stamp's is invisible and bare, as after the last signature."""
+        amount A signed. An eighth rewrote the XMP in place, and had party A rewrite the
+        page in A's own signing revision, which no later signature's analysis compares
+        (each starts from its own revision). So here, as after the last signature: the
+        catalog may change only /AcroForm, /Metadata and /DSS (and, as pyHanko's first
+        signature does, declare /Extensions and /Version), the document information and
+        XMP only their dates and producer, the AcroForm only /Fields and /SigFlags, a page
+        only its /Annots (appending); no field or annotation may come but the signature's
+        own (no unsigned field of zero "area" that draws anyway: a sixth review), whose
+        dictionary may change only its value and appearance; a document time stamp's is
+        invisible and bare; and no other existing object may change."""
         if self.old.root_ref != self.new.root_ref:
             raise _Disallowed("replaces the document catalog")
         catalog = self._dict(self.new.root_ref)
-        self._judge_catalog(catalog)
+        self._judge_catalog(catalog, _SIGNING_CATALOG_KEYS)
         self._judge_info()
         fields = self._judge_form(self.old.root, catalog, _SIGNING_ACROFORM_KEYS)
         widgets = self._judge_pages(catalog)
@@ -183,6 +199,29 @@ class _Update:
             raise _Disallowed(f"adds form fields ({_numbers(added)}) besides the one it signs")
         if own is not None and self._holds_timestamp(own):
             self._judge_timestamp_field(own)
+        elif own is not None:
+            self._judge_signed_field(own)
+        self._judge_dss(catalog)
+        rewritten = {ref for ref in self.changed - self.explained if not self._is_new(ref)}
+        if rewritten:
+            raise _Disallowed(f"changes objects {_numbers(rewritten)}, which signing does not")
+
+    def _judge_signed_field(self, ref: generic.Reference) -> None:
+        field = self._dict(ref)
+        if self._is_new(ref):
+            extra = set(field.keys()) - _NEW_SIGNATURE_FIELD_KEYS
+            if extra:
+                raise _Disallowed(f"adds its field {ref.idnum} with {sorted(extra)}")
+            return
+        if ref not in self.changed:
+            return
+        old = self.old(ref)
+        if not _plain_dict(old):
+            raise _Disallowed(f"turns object {ref.idnum} into a form field")
+        differing = _differing_keys(old, field) - _SIGNED_FIELD_CHANGES
+        if differing:
+            raise _Disallowed(f"changes its field's {sorted(differing)}")
+        self.explained.add(ref)
 
     def _holds_timestamp(self, ref: generic.Reference) -> bool:
         field = self._dict(ref)
@@ -193,16 +232,21 @@ class _Update:
 
     # --- Catalog and document information -----------------------------------------------
 
-    def _judge_catalog(self, catalog: generic.DictionaryObject) -> None:
+    def _judge_catalog(
+        self, catalog: generic.DictionaryObject, may_change: frozenset[str] = _CATALOG_KEYS
+    ) -> None:
         ref = self.new.root_ref
-        if ref not in self.changed:
-            return
-        differing = _differing_keys(self.old.root, catalog)
-        if differing - _CATALOG_KEYS:
-            raise _Disallowed(f"changes the catalog's {sorted(differing - _CATALOG_KEYS)}")
-        self.explained.add(ref)
         old_metadata = _indirect_entry(self.old.root, "/Metadata")
         metadata = _indirect_entry(catalog, "/Metadata")
+        if ref not in self.changed:
+            # The XMP may be rewritten in place, the catalog untouched (an eighth review).
+            if metadata is not None and metadata in self.changed:
+                self._judge_metadata(metadata, old_metadata)
+            return
+        differing = _differing_keys(self.old.root, catalog)
+        if differing - may_change:
+            raise _Disallowed(f"changes the catalog's {sorted(differing - may_change)}")
+        self.explained.add(ref)
         if "/Metadata" in differing or (metadata is not None and metadata in self.changed):
             self._judge_metadata(metadata, old_metadata)
 

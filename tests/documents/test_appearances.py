@@ -7,7 +7,11 @@ import pytest
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 
-from documents.verify.appearances import TextInAppearance, check_signature_widgets
+from documents.verify.appearances import (
+    TextInAppearance,
+    check_signature_widgets,
+    signature_widgets_on,
+)
 
 IMAGE = generic.StreamObject(
     {
@@ -140,3 +144,50 @@ def test_forms_nested_without_end_are_refused() -> None:
         form = _form(b"/Fm1 Do", {"/XObject": _xobjects(Fm1=form)})
     with pytest.raises(TextInAppearance):
         _check(form)
+
+
+# --- An eighth review: where this scanner and poppler's lexer parted -------------------
+
+
+@pytest.mark.parametrize("after", [b"%", b"(", b"<"])
+def test_an_escaped_name_is_refused(after: bytes) -> None:
+    """poppler reads "#" and a hex digit, then takes the next byte whatever it is: "/A#4%"
+    swallowed the "%" that began a comment here, and "(...) Tj" behind it showed."""
+    with pytest.raises(TextInAppearance, match="escaped name"):
+        _check(_form(b"BT /F1 9 Tf /A#4" + after + b" (forged) Tj ET"))
+
+
+def test_an_appearance_with_decoding_parameters_is_refused() -> None:
+    """pyHanko's PNG predictor ignores /Colors: one stream read "T\\0j" for the scanner and
+    "Tj" for poppler. The court's appearances are plain or Flate, without parameters."""
+    appearance = _form(b"0 0 m 10 10 l S")
+    appearance[pdf_name("/DecodeParms")] = generic.DictionaryObject(
+        {
+            pdf_name("/Predictor"): generic.NumberObject(12),
+            pdf_name("/Colors"): generic.NumberObject(3),
+        }
+    )
+    with pytest.raises(TextInAppearance, match="encoded"):
+        _check(appearance)
+
+
+def test_a_widget_of_a_signature_field_missing_from_its_kids_is_scanned() -> None:
+    """poppler draws a page's widget whose /Parent is a signature field although the field's
+    /Kids do not list it; the field-tree walk alone never saw its appearance."""
+    field = generic.DictionaryObject(
+        {pdf_name("/FT"): pdf_name("/Sig"), pdf_name("/T"): generic.pdf_string("PartyB")}
+    )
+    stray = generic.DictionaryObject(
+        {
+            pdf_name("/Type"): pdf_name("/Annot"),
+            pdf_name("/Subtype"): pdf_name("/Widget"),
+            pdf_name("/Parent"): field,
+            pdf_name("/AP"): generic.DictionaryObject(
+                {pdf_name("/N"): _form(b"BT /F1 9 Tf (SECRET) Tj ET")}
+            ),
+        }
+    )
+    page = generic.DictionaryObject({pdf_name("/Annots"): generic.ArrayObject([stray])})
+    check_signature_widgets([("PartyB", field)])  # the field itself shows nothing
+    with pytest.raises(TextInAppearance, match="shows text"):
+        check_signature_widgets(signature_widgets_on([page]))

@@ -155,14 +155,19 @@ def test_a_box_b_places_as_a_kid_widget_over_a_s_amount_fails(
         _refused(report, "box_placed_after_signing")
 
 
-def _preplaced(docs: pdfs.CourtDocuments) -> bytes:
-    """Court-placed PartyA and PartyB boxes at issue, then A signs PartyA."""
+def _placed(docs: pdfs.CourtDocuments) -> bytes:
+    """Court-placed PartyA and PartyB boxes at issue."""
 
     def add(w: IncrementalPdfFileWriter) -> None:
         fields.append_signature_field(w, fields.SigFieldSpec("PartyA", box=A_BOX))
         fields.append_signature_field(w, fields.SigFieldSpec("PartyB", box=B_BOX))
 
-    return _sign_existing(docs, _append(docs.unsigned, add), docs.alice, "PartyA")
+    return _append(docs.unsigned, add)
+
+
+def _preplaced(docs: pdfs.CourtDocuments) -> bytes:
+    """Court-placed PartyA and PartyB boxes at issue, then A signs PartyA."""
+    return _sign_existing(docs, _placed(docs), docs.alice, "PartyA")
 
 
 def _hidden_notes(writer: IncrementalPdfFileWriter) -> None:

@@ -18,16 +18,18 @@ from PIL import Image
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name, pdf_string
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import fields
 from pyhanko.sign.signers.pdf_signer import PdfTimeStamper
 from pyhanko.stamp import NoOpStampStyle
 
 from tests.documents import pdfs
 from tests.documents.test_verify import ALL_SIGNERS, PARTY_A, PARTY_B, verify
-from tests.documents.test_verify_attacks import _add_field, _text
+from tests.documents.test_verify_attacks import _add_field, _append, _text
 from tests.documents.test_verify_between_signatures import (
     B_BOX,
     OVER_THE_NUMBER,
+    _placed,
     _preplaced,
     _refused,
     _seal,
@@ -245,3 +247,141 @@ def test_the_court_s_name_stamp_shows_no_text_and_passes(
     ).stdout.decode()
     sizes = {tuple(line.split()[3:5]) for line in listing.splitlines()[2:]}
     assert ("510", "213") in sizes, listing  # the name stamp, in B's box (and A's)
+
+
+# --- An eighth review: the XMP rewritten in place; the first signer's own revision --------
+
+
+def _retitle_xmp_in_place(writer: IncrementalPdfFileWriter) -> None:
+    """Rewrite the XMP stream where it is, after pyHanko's own update of it, and leave the
+    catalog as it was (the rule judged the XMP only when the catalog changed)."""
+    update = writer._update_meta
+
+    def then_retitle() -> None:
+        update()
+        metadata = writer.root["/Metadata"]
+        title = (
+            '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+            f'<dc:title><rdf:Alt><rdf:li xml:lang="x-default">{FORGED_TITLE}</rdf:li>'
+            "</rdf:Alt></dc:title></rdf:Description></rdf:RDF>"
+        )
+        metadata._data = metadata.data.replace(b"</rdf:RDF>", title.encode(), 1)
+        metadata._encoded_data = None
+        writer.update_container(metadata)
+        writer.objects.pop((writer.root_ref.generation, writer.root_ref.idnum), None)
+
+    writer._update_meta = then_retitle  # type: ignore[method-assign]
+
+
+def test_b_s_signing_revision_may_not_rewrite_the_xmp_in_place(
+    docs: pdfs.CourtDocuments, tmp_path: Path
+) -> None:
+    signed = _sign_existing(docs, _preplaced(docs), docs.bob, "PartyB", edit=_retitle_xmp_in_place)
+    reader = PdfFileReader(io.BytesIO(signed))
+    last = reader.xrefs.total_revisions - 1
+    assert reader.root_ref not in reader.xrefs.explicit_refs_in_revision(last)  # in place
+    sealed = _seal(docs, signed)
+    (tmp_path / "f.pdf").write_bytes(sealed)
+    shown = subprocess.run(
+        ["pdfinfo", "-meta", str(tmp_path / "f.pdf")], capture_output=True, check=True
+    )
+    assert FORGED_TITLE in shown.stdout.decode()
+    for report in (verify(docs, signed, PARTY_A, PARTY_B), verify(docs, sealed, *ALL_SIGNERS)):
+        _refused(report, "changes the XMP metadata's")
+
+
+def _white_out_on_the_page(writer: IncrementalPdfFileWriter) -> None:
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    x1, y1, x2, y2 = OVER_THE_NUMBER
+    patch = writer.add_object(
+        generic.StreamObject(stream_data=b"q 1 g %d %d %d %d re f Q" % (x1, y1, x2 - x1, y2 - y1))
+    )
+    # The page's own content leaves its scale in force: save and restore around it.
+    save, restore = (writer.add_object(generic.StreamObject(stream_data=op)) for op in (b"q", b"Q"))
+    page[pdf_name("/Contents")] = generic.ArrayObject(
+        [save, page.raw_get("/Contents"), restore, patch]
+    )
+    writer.update_container(page)
+
+
+@pytest.mark.parametrize(
+    ("edit", "refusal"),
+    [
+        (_white_out_on_the_page, "changes page object"),
+        (_retitle_info, "changes the document information ['/Title']"),
+    ],
+)
+def test_the_first_signer_s_own_revision_may_change_nothing_else(
+    docs: pdfs.CourtDocuments,
+    tmp_path: Path,
+    edit: Callable[[IncrementalPdfFileWriter], None],
+    refusal: str,
+) -> None:
+    """No later signature's analysis compares A's own signing revision (each starts from
+    its own): A whited out the court's number there, B signed, the court sealed, and every
+    signature passed."""
+    one = _sign_existing(docs, _placed(docs), docs.alice, "PartyA", edit=edit)
+    sealed = _seal(docs, _sign_existing(docs, one, docs.bob, "PartyB"))
+    if edit is _white_out_on_the_page:
+        assert _white_pixels_over_the_number(sealed, tmp_path) == 1.0
+    report = verify(docs, sealed, *ALL_SIGNERS)
+    assert report.indication == "TOTAL-FAILED", report.reasons
+    assert any(
+        r.code == "first_signature_changes_document" and refusal in r.detail for r in report.reasons
+    ), report.reasons
+    assert all(s.indication == "TOTAL-PASSED" for s in report.signatures)  # each one is valid
+
+
+def test_the_first_signature_in_a_placed_box_passes(docs: pdfs.CourtDocuments) -> None:
+    """What pyHanko's first signature writes (the PAdES /Extensions, /Version, a new XMP
+    with its dates and producer) is allowed."""
+    one = _sign_existing(docs, _placed(docs), docs.alice, "PartyA")
+    assert verify(docs, one, PARTY_A).passed
+
+
+def test_text_in_a_signature_widget_the_field_tree_does_not_list_fails(
+    docs: pdfs.CourtDocuments, tmp_path: Path
+) -> None:
+    """A page widget whose /Parent is a signature field that does not list it in /Kids:
+    poppler draws it, and pdftotext read its text."""
+
+    def stray_widget(writer: IncrementalPdfFileWriter) -> None:
+        page_ref = writer.root["/Pages"]["/Kids"].raw_get(0)
+        field = writer.add_object(
+            generic.DictionaryObject(
+                {
+                    pdf_name("/FT"): pdf_name("/Sig"),
+                    pdf_name("/T"): pdf_string("Stray"),
+                    pdf_name("/Kids"): generic.ArrayObject(),
+                }
+            )
+        )
+        widget = generic.DictionaryObject(
+            {
+                pdf_name("/Type"): pdf_name("/Annot"),
+                pdf_name("/Subtype"): pdf_name("/Widget"),
+                pdf_name("/F"): generic.NumberObject(4),
+                pdf_name("/P"): page_ref,
+                pdf_name("/Parent"): field,
+                pdf_name("/Rect"): generic.ArrayObject(
+                    [generic.NumberObject(v) for v in OVER_THE_NUMBER]
+                ),
+                pdf_name("/AP"): generic.DictionaryObject(
+                    {pdf_name("/N"): _form(writer, b"BT /F1 9 Tf 2 5 Td (SECRET) Tj ET")}
+                ),
+            }
+        )
+        page = page_ref.get_object()
+        page[pdf_name("/Annots")] = generic.ArrayObject([writer.add_object(widget)])
+        writer.update_container(page)
+        writer.root[pdf_name("/AcroForm")] = generic.DictionaryObject(
+            {pdf_name("/Fields"): generic.ArrayObject([field])}
+        )
+        writer.update_root()
+
+    issued = _append(docs.unsigned, stray_widget)
+    signed = pdfs.sign_as_party(issued, docs.alice, "PartyA", docs.timestamper)
+    assert "SECRET" in _text(signed, tmp_path)
+    report = verify(docs, signed, PARTY_A)
+    assert not report.passed
+    assert any(r.code == "text_in_signature_box" for r in report.reasons), report.reasons
