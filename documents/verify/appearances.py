@@ -22,8 +22,11 @@ from collections.abc import Iterator
 
 from pyhanko.pdf_utils import generic
 
-#: Operators that show text (ISO 32000-1 table 109), and others refused for what they hide.
-_TEXT = frozenset({b"Tj", b"TJ", b"'", b'"'})
+#: The operators of text objects (ISO 32000-1 tables 105-109): any one is text.
+_TEXT = frozenset(
+    {b"BT", b"ET", b"Tj", b"TJ", b"'", b'"', b"Tc", b"Tw", b"Tz", b"TL", b"Tf", b"Tr", b"Ts"}
+    | {b"Td", b"TD", b"Tm", b"T*", b"d0", b"d1"}
+)
 _REFUSED = {
     b"BDC": "marked content with properties",
     b"DP": "a marked-content point with properties",
@@ -31,14 +34,39 @@ _REFUSED = {
     b"ID": "an inline image",
     b"EI": "an inline image",
 }
+#: Everything else an appearance may do is draw: each graphics operator with exactly the
+#: operands ISO 32000-1 gives it (n number, N name, a array of numbers). Exact counts
+#: matter: poppler keeps 33 operands and drops the rest, then takes an operator's last
+#: ones, so "32 numbers /Fx /Im0 Do" drew form /Fx where a scanner reading the last
+#: operand saw image /Im0 (a ninth review); an unknown operator ("-Tj", which poppler
+#: reads as the number 0 and Tj) is refused, not skipped.
+_GRAPHICS: dict[bytes, str] = {
+    **dict.fromkeys([b"q", b"Q", b"h", b"S", b"s", b"f", b"F", b"f*"], ""),
+    **dict.fromkeys([b"B", b"B*", b"b", b"b*", b"n", b"W", b"W*", b"EMC"], ""),
+    **dict.fromkeys([b"w", b"J", b"j", b"M", b"i", b"G", b"g"], "n"),
+    **dict.fromkeys([b"ri", b"gs", b"CS", b"cs", b"Do", b"BMC", b"MP"], "N"),
+    **dict.fromkeys([b"m", b"l"], "nn"),
+    **dict.fromkeys([b"v", b"y", b"re", b"K", b"k"], "nnnn"),
+    **dict.fromkeys([b"cm", b"c"], "nnnnnn"),
+    **dict.fromkeys([b"RG", b"rg"], "nnn"),
+    b"d": "an",
+}
+#: Colour components: one to four numbers (a pattern's name is refused: a tiling
+#: pattern's cell is a content stream of its own, text and all).
+_COLOUR = frozenset({b"SC", b"sc", b"SCN", b"scn"})
+#: The entries of an appearance's form dictionary (ISO 32000-1 table 95, less what a
+#: reader may decode otherwise): poppler reads /F as /Filter and /DP as /DecodeParms
+#: where pyHanko does not, so a stream could decode to text for one and not the other.
+_FORM_KEYS = frozenset(
+    {"/Type", "/Subtype", "/FormType", "/BBox", "/Matrix", "/Resources", "/Length", "/Filter"}
+)
 #: Nested Form XObjects deeper than this are refused rather than followed.
 MAX_DEPTH = 8
 _WHITESPACE = b"\x00\t\n\x0c\r "
 _REGULAR_RUN = re.compile(rb"[^\x00\t\n\x0c\r ()<>\[\]{}/%]+")
-#: A number at the start of a run: poppler's lexer ends a number at the first character
-#: that cannot continue it, so ``10Tj`` is a number and an operator to it.
-_NUMBER = re.compile(rb"[+-]*(?:\d+\.?\d*|\.\d*)")
-_OPERANDS = frozenset({b"true", b"false", b"null"})
+#: A number, the whole run: anything else glued to digits ("10Tj", "+-1", "1.2.3") is
+#: split differently by poppler's lexer, and refused here.
+_NUMBER = re.compile(rb"[+-]?(?:\d+\.?\d*|\.\d+)")
 _END_OF_LINE = re.compile(rb"[\r\n]")
 
 
@@ -135,25 +163,79 @@ def _check_form(
     resources = _entry(stream, "/Resources") or inherited
     if not isinstance(resources, generic.DictionaryObject):
         raise TextInAppearance(f"{name}: appearance resources are not a dictionary")
-    last_name: bytes | None = None
-    for token, is_operator in _tokens(stream.data, name):
-        if not is_operator:
-            last_name = token[1:] if token.startswith(b"/") else None
-            continue
-        if token in _TEXT:
-            raise TextInAppearance(f"{name}: its appearance shows text ({token.decode()})")
-        if token in _REFUSED:
-            raise TextInAppearance(f"{name}: its appearance has {_REFUSED[token]}")
-        if token == b"Do":
-            if last_name is None:
-                raise TextInAppearance(f"{name}: its appearance draws an XObject without a name")
-            _check_xobject(resources, last_name, name, depth=depth, seen=seen)
-        elif token in (b"scn", b"SCN") and last_name is not None:
-            # A tiling pattern's cell is a content stream of its own, text and all.
+    for operator, operands in _instructions(stream.data, name):
+        _operate(operator, operands, resources, name, depth=depth, seen=seen)
+
+
+def _instructions(data: bytes, name: str) -> Iterator[tuple[bytes, list[tuple[str, bytes]]]]:
+    """Each operator of a content stream with its operands (an array of numbers as "a",
+    any other array as "?", a dictionary as "d")."""
+    operands: list[tuple[str, bytes]] = []
+    array: list[str] | None = None
+    dictionary_depth = 0
+    for kind, token in _tokens(data, name):
+        if kind in ("<<", ">>"):
+            dictionary_depth += 1 if kind == "<<" else -1
+            if dictionary_depth < 0:
+                raise TextInAppearance(f"{name}: its appearance has a stray >>")
+            if dictionary_depth == 0:
+                operands.append(("d", b""))
+        elif dictionary_depth:
+            continue  # inside a dictionary operand: only BDC/BI take one, and are refused
+        elif kind == "[":
+            if array is not None:
+                raise TextInAppearance(f"{name}: its appearance nests arrays")
+            array = []
+        elif kind == "]":
+            if array is None:
+                raise TextInAppearance(f"{name}: its appearance has a stray ]")
+            operands.append(("a" if all(k == "n" for k in array) else "?", b""))
+            array = None
+        elif array is not None:
+            if kind == "op":
+                raise TextInAppearance(f"{name}: its appearance has an operator in an array")
+            array.append(kind)
+        elif kind != "op":
+            operands.append((kind, token))
+        else:
+            yield token, operands
+            operands = []
+    if array is not None or dictionary_depth:
+        raise TextInAppearance(f"{name}: its appearance ends inside an array or dictionary")
+
+
+def _operate(
+    operator: bytes,
+    operands: list[tuple[str, bytes]],
+    resources: generic.DictionaryObject,
+    name: str,
+    *,
+    depth: int,
+    seen: tuple[int, ...],
+) -> None:
+    shown = operator.decode("latin-1")
+    if operator in _TEXT:
+        raise TextInAppearance(f"{name}: its appearance shows text ({shown})")
+    if operator in _REFUSED:
+        raise TextInAppearance(f"{name}: its appearance has {_REFUSED[operator]}")
+    kinds = "".join(kind for kind, _ in operands)
+    if operator in _COLOUR:
+        if "N" in kinds:
             raise TextInAppearance(f"{name}: its appearance paints with a pattern")
-        elif token == b"gs" and last_name is not None:
-            _check_graphics_state(resources, last_name, name)
-        last_name = None
+        if not 1 <= len(kinds) <= 4 or set(kinds) != {"n"}:
+            raise TextInAppearance(f"{name}: its appearance sets a colour with {kinds!r}")
+        return
+    if operator not in _GRAPHICS:
+        raise TextInAppearance(f"{name}: its appearance uses {shown!r}, which is no drawing")
+    if kinds != _GRAPHICS[operator]:
+        raise TextInAppearance(
+            f"{name}: its appearance gives {shown} the operands {kinds or 'none'!r}, "
+            f"not {_GRAPHICS[operator] or 'none'!r}"
+        )
+    if operator == b"Do":
+        _check_xobject(resources, operands[0][1][1:], name, depth=depth, seen=seen)
+    elif operator == b"gs":
+        _check_graphics_state(resources, operands[0][1][1:], name)
 
 
 def _check_encoding(stream: generic.StreamObject, name: str) -> None:
@@ -163,6 +245,9 @@ def _check_encoding(stream: generic.StreamObject, name: str) -> None:
     filters = stream.raw_get("/Filter") if "/Filter" in stream else None
     if "/DecodeParms" in stream or filters not in (None, "/FlateDecode"):
         raise TextInAppearance(f"{name}: its appearance is encoded other than plain or Flate")
+    extra = set(stream.keys()) - _FORM_KEYS
+    if extra:
+        raise TextInAppearance(f"{name}: its appearance form has {sorted(extra)}")
 
 
 def _check_graphics_state(resources: generic.DictionaryObject, key: bytes, name: str) -> None:
@@ -215,9 +300,10 @@ def _entry(holder: generic.DictionaryObject, key: str) -> generic.PdfObject | No
     return value
 
 
-def _tokens(data: bytes, name: str) -> Iterator[tuple[bytes, bool]]:
-    """Split a content stream into (token, is_operator). Strings, arrays and dictionaries
-    are skipped as operands; a stream that cannot be split is refused."""
+def _tokens(data: bytes, name: str) -> Iterator[tuple[str, bytes]]:
+    """Split a content stream into typed tokens: ("n", number), ("N", name), ("s", a
+    string), ("b", true/false/null), "[", "]", "<<", ">>", ("op", operator). A stream that
+    cannot be split, or is split otherwise by poppler's lexer, is refused."""
     position, end = 0, len(data)
     while position < end:
         char = data[position : position + 1]
@@ -228,19 +314,19 @@ def _tokens(data: bytes, name: str) -> Iterator[tuple[bytes, bool]]:
             position = newline.end() if newline else end
         elif char == b"(":
             position = _skip_literal_string(data, position, name)
-            yield b"()", False
+            yield "s", b""
         elif data.startswith(b"<<", position) or data.startswith(b">>", position):
+            yield data[position : position + 2].decode(), b""
             position += 2
-            yield b"<<>>", False
         elif char == b"<":
             close = data.find(b">", position)
             if close < 0:
                 raise TextInAppearance(f"{name}: its appearance has an unclosed hex string")
             position = close + 1
-            yield b"<>", False
-        elif char in (b"[", b"]", b"{", b"}"):
+            yield "s", b""
+        elif char in (b"[", b"]"):
             position += 1
-            yield char, False
+            yield char.decode(), b""
         elif char == b"/":
             run = _REGULAR_RUN.match(data, position + 1)
             stop = run.end() if run else position + 1
@@ -249,21 +335,23 @@ def _tokens(data: bytes, name: str) -> Iterator[tuple[bytes, bool]]:
                 # delimiter included: "/A#4%" swallowed the "%" that began a "comment" here
                 # (an eighth review). The court's appearances have no escaped names.
                 raise TextInAppearance(f"{name}: its appearance has an escaped name")
-            yield data[position:stop], False
+            yield "N", data[position:stop]
             position = stop
-        elif char in (b")", b">"):
+        elif char in (b")", b">", b"{", b"}"):
             raise TextInAppearance(f"{name}: its appearance has a stray {char.decode()}")
         else:
-            number = _NUMBER.match(data, position)
-            if number is not None and number.end() > position:
-                position = number.end()
-                yield number.group(), False
-                continue
             run = _REGULAR_RUN.match(data, position)
             assert run is not None  # a regular character starts it
             token = run.group()
             position = run.end()
-            yield token, token not in _OPERANDS
+            if _NUMBER.fullmatch(token):
+                yield "n", token
+            elif token in (b"true", b"false", b"null"):
+                yield "b", token
+            elif token[:1] in b"+-.0123456789":
+                raise TextInAppearance(f"{name}: its appearance has a malformed number")
+            else:
+                yield "op", token
 
 
 def _skip_literal_string(data: bytes, position: int, name: str) -> int:

@@ -126,6 +126,10 @@ def _listed(reader: PdfFileReader, revision: int, info: XRefSectionMetaInfo) -> 
     xrefs = reader.xrefs
     extents: dict[int, _Extent] = {}
     for ref in xrefs.explicit_refs_in_revision(revision):
+        if ref.generation != 0:
+            # pyHanko writes generation 0 only; "N 1 obj" over an existing "N 0" makes every
+            # "N 0 R" null for poppler (a page's content, say) while pyHanko may read on.
+            raise Unaccounted(f"writes object {ref.idnum} with generation {ref.generation}")
         where = xrefs.get_historical_ref(ref, revision)
         if isinstance(where, ObjStreamRef):
             raise Unaccounted(
@@ -199,12 +203,23 @@ def _read_plain(
     return plain_end, obj
 
 
+#: Stream entries readers take differently (a ninth review): an external file's filters,
+#: or abbreviations poppler accepts in a stream dictionary where pyHanko does not.
+_READ_OTHERWISE = frozenset({"/F", "/FFilter", "/FDecodeParms", "/DP", "/DL"})
+
+
 def _check_decode_parameters(stream: generic.StreamObject, number: int) -> None:
     """Refuse decoding parameters pyHanko and poppler apply differently (an eighth review):
     pyHanko's PNG predictor ignores /Colors and /BitsPerComponent (rows of /Columns + 1
     bytes, where poppler's are /Colors × /Columns × bits / 8 + 1), so one stream decoded to
     an appearance without text for the verifier and with it for poppler; and pyHanko
     applies a /DecodeParms array beside a single /Filter name, which poppler ignores."""
+    abbreviated = set(stream.keys()) & _READ_OTHERWISE
+    if abbreviated:
+        raise Unaccounted(
+            f"writes object {number} with {sorted(abbreviated)} (poppler reads /F as /Filter "
+            "and /DP as /DecodeParms, pyHanko does not)"
+        )
     if "/DecodeParms" not in stream:
         return
     filters = stream.raw_get("/Filter") if "/Filter" in stream else None

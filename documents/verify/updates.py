@@ -187,6 +187,9 @@ class _Update:
         own (no unsigned field of zero "area" that draws anyway: a sixth review), whose
         dictionary may change only its value and appearance; a document time stamp's is
         invisible and bare; and no other existing object may change."""
+        freed = self.reader.xrefs.refs_freed_in_revision(self.revision)
+        if freed:
+            raise _Disallowed(f"frees objects {_numbers(freed)}")
         if self.old.root_ref != self.new.root_ref:
             raise _Disallowed("replaces the document catalog")
         catalog = self._dict(self.new.root_ref)

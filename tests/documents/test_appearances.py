@@ -76,8 +76,8 @@ def test_the_court_s_picture_stamps_pass() -> None:
     )
 
 
-def test_lines_strings_and_comments_that_merely_mention_text_operators_pass() -> None:
-    _check(_form(b"% BT (x) Tj ET\n0 0 m 10 10 l S [(Tj) 3] 0 d <54 6A> pop"))
+def test_lines_and_comments_that_merely_mention_text_operators_pass() -> None:
+    _check(_form(b"% BT (x) Tj ET\n/Tx BMC q 0.5 w [3 1] 0 d 0 0 m 10 10 l S Q EMC"))
 
 
 @pytest.mark.parametrize(
@@ -154,7 +154,7 @@ def test_an_escaped_name_is_refused(after: bytes) -> None:
     """poppler reads "#" and a hex digit, then takes the next byte whatever it is: "/A#4%"
     swallowed the "%" that began a comment here, and "(...) Tj" behind it showed."""
     with pytest.raises(TextInAppearance, match="escaped name"):
-        _check(_form(b"BT /F1 9 Tf /A#4" + after + b" (forged) Tj ET"))
+        _check(_form(b"q /A#4" + after + b" (forged) Tj Q"))
 
 
 def test_an_appearance_with_decoding_parameters_is_refused() -> None:
@@ -191,3 +191,41 @@ def test_a_widget_of_a_signature_field_missing_from_its_kids_is_scanned() -> Non
     check_signature_widgets([("PartyB", field)])  # the field itself shows nothing
     with pytest.raises(TextInAppearance, match="shows text"):
         check_signature_widgets(signature_widgets_on([page]))
+
+
+# --- A ninth review: what poppler's interpreter does with operands ------------------------
+
+THIRTY_TWO = b" ".join([b"1"] * 32)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        # poppler reads "-" as the number 0, drops it as a 34th operand, and shows the text.
+        THIRTY_TWO + b" (forged) -Tj",
+        THIRTY_TWO + b" [(forged)] +TJ",
+        b"(forged) 1.-Tj",
+        b"10 10 m 20 20 l S pop",  # an operator that draws nothing known is refused too
+    ],
+)
+def test_anything_but_known_drawing_operators_is_refused(content: bytes) -> None:
+    with pytest.raises(TextInAppearance, match=r"malformed number|no drawing"):
+        _check(_form(content))
+
+
+def test_an_operator_given_more_operands_than_it_takes_is_refused() -> None:
+    """poppler keeps 33 operands and takes an operator's last ones: this drew form /Fx,
+    with its text, where a scanner reading the last operand saw image /Im0."""
+    text = _form(b"BT /F1 9 Tf (forged) Tj ET")
+    content = b"q " + THIRTY_TWO + b" /Fx /Im0 Do Q"
+    with pytest.raises(TextInAppearance, match="operands"):
+        _check(_form(content, {"/XObject": _xobjects(Fx=text, Im0=IMAGE)}))
+
+
+@pytest.mark.parametrize("key", ["/F", "/DP", "/FFilter", "/DecodeParms"])
+def test_a_form_dictionary_a_reader_may_decode_otherwise_is_refused(key: str) -> None:
+    """poppler reads /F as /Filter and /DP as /DecodeParms; pyHanko does not."""
+    appearance = _form(b"0 0 m 10 10 l S")
+    appearance[pdf_name(key)] = pdf_name("/FlateDecode")
+    with pytest.raises(TextInAppearance, match=r"encoded|form has"):
+        _check(appearance)

@@ -385,3 +385,53 @@ def test_text_in_a_signature_widget_the_field_tree_does_not_list_fails(
     report = verify(docs, signed, PARTY_A)
     assert not report.passed
     assert any(r.code == "text_in_signature_box" for r in report.reasons), report.reasons
+
+
+# --- A ninth review: stream entries poppler reads otherwise; generations ----------------
+
+
+def _stream_with(key: str) -> Callable[[IncrementalPdfFileWriter], None]:
+    def add(writer: IncrementalPdfFileWriter) -> None:
+        parameters = generic.DictionaryObject({pdf_name("/Predictor"): generic.NumberObject(10)})
+        writer.add_object(generic.StreamObject({pdf_name(key): parameters}, stream_data=b"x"))
+
+    return add
+
+
+def _content_in_generation_one(writer: IncrementalPdfFileWriter) -> None:
+    """Object N as "N 1 obj": poppler resolves every "N 0 R" (the page's content) to null."""
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    content = page.raw_get("/Contents")
+    number = (content[0] if isinstance(content, generic.ArrayObject) else content).idnum
+    writer.objects[(1, number)] = generic.StreamObject(stream_data=b"")
+
+
+@pytest.mark.parametrize(
+    ("edit", "refusal"),
+    [
+        (_stream_with("/DP"), "poppler reads /F as /Filter"),
+        (_stream_with("/F"), "poppler reads /F as /Filter"),
+    ],
+)
+def test_b_s_signing_revision_may_write_nothing_readers_read_otherwise(
+    docs: pdfs.CourtDocuments, edit: Callable[[IncrementalPdfFileWriter], None], refusal: str
+) -> None:
+    signed = _sign_existing(docs, _preplaced(docs), docs.bob, "PartyB", edit=edit)
+    for report in (
+        verify(docs, signed, PARTY_A, PARTY_B),
+        verify(docs, _seal(docs, signed), *ALL_SIGNERS),
+    ):
+        _refused(report, refusal)
+
+
+def test_an_object_rewritten_in_another_generation_is_refused(
+    docs: pdfs.CourtDocuments,
+) -> None:
+    """pyHanko's strict reading already refuses an orphaned generation (the court's seal
+    could not be applied to it either); the byte rules refuse it as well."""
+    signed = _sign_existing(
+        docs, _preplaced(docs), docs.bob, "PartyB", edit=_content_in_generation_one
+    )
+    report = verify(docs, signed, PARTY_A, PARTY_B)
+    assert report.indication == "TOTAL-FAILED", report.reasons
+    assert any("generation" in r.detail for r in report.reasons), report.reasons
