@@ -13,6 +13,11 @@ show no text at all (fail closed), through any Form XObject they draw either. Ma
 content with properties (an /ActualText replaces extracted text) and inline images (whose
 data a content scanner would have to skip blind) are refused with it; neither is in what
 the court writes.
+
+Two more reviews found this scanner and poppler reading one stream two ways (a name escape
+swallowing a delimiter, predictor and /F or /DP decoding, an operand overflow), so it is a
+whitelist: drawing operators only, each with exactly its operands, names without escapes,
+numbers as whole runs, form dictionaries with their ordinary entries, plain or Flate.
 """
 
 from __future__ import annotations
