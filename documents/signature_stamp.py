@@ -66,16 +66,10 @@ def signer_name(certificate: x509.Certificate) -> str:
 def signature_box(
     certificate: x509.Certificate, handwriting_png: bytes | None = None
 ) -> StaticStampStyle:
-    """The stamp style for a signature by ``certificate``'s holder, made now."""
-    return stamp_style(signer_name(certificate), dt.datetime.now(dt.UTC), handwriting_png)
-
-
-def stamp_style(
-    name: str, when: dt.datetime, handwriting_png: bytes | None = None
-) -> StaticStampStyle:
-    """pyHanko's stamp style for a signer's box: the handwriting if drawn, else the name."""
+    """pyHanko's stamp style for a signature by ``certificate``'s holder, made now: the
+    handwriting if drawn, else their name and today's date."""
     if handwriting_png is None:
-        picture = name_picture(name, when)
+        picture = name_picture(signer_name(certificate), dt.datetime.now(dt.UTC))
     else:
         with Image.open(io.BytesIO(handwriting_png)) as drawn:
             picture = in_ink(drawn)

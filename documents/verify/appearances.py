@@ -84,7 +84,9 @@ class TextInAppearance(Exception):
 
 def check_signature_widgets(fields: list[tuple[str, generic.DictionaryObject]]) -> None:
     """Raise TextInAppearance if any appearance stream of the given signature fields'
-    widgets (a field, or its /Kids) shows text. ``fields`` are (name, field dictionary)."""
+    widgets (a field, or its /Kids) shows text. ``fields`` are (name, field dictionary);
+    a widget given both as a field and as a page's widget is scanned once."""
+    scanned: set[generic.Reference] = set()
     for name, field in fields:
         widgets = [field]
         if "/Kids" in field:
@@ -96,17 +98,24 @@ def check_signature_widgets(fields: list[tuple[str, generic.DictionaryObject]]) 
             if not isinstance(widget, generic.DictionaryObject):
                 raise TextInAppearance(f"{name}: a widget is not a dictionary")
             for stream in _appearance_streams(widget, name):
+                ref = getattr(stream, "container_ref", None)
+                if ref in scanned:
+                    continue
                 _check_form(stream, _EMPTY, name, depth=0, seen=())
+                if ref is not None:
+                    scanned.add(ref)
 
 
 def signature_widgets_on(
-    pages: list[generic.DictionaryObject],
+    pages: list[generic.PdfObject],
 ) -> list[tuple[str, generic.DictionaryObject]]:
     """Every widget a page shows whose field (itself, or up its /Parent chain) is a
     signature field: poppler draws a widget whose /Parent is a signature field even when
     the field's /Kids do not list it (an eighth review)."""
     found: list[tuple[str, generic.DictionaryObject]] = []
     for page in pages:
+        if not isinstance(page, generic.DictionaryObject):
+            continue
         annotations = _entry(page, "/Annots")
         if not isinstance(annotations, generic.ArrayObject):
             continue

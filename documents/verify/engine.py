@@ -25,7 +25,6 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
@@ -60,7 +59,7 @@ from documents.verify.reports import (
     VerificationReport,
 )
 from documents.verify.signature import _check_document_timestamp, _check_signature, release
-from documents.verify.updates import problems_after
+from documents.verify.updates import Disallowed, may_show, page_refs, problems_after
 from signing.event_loop import run_coroutine
 
 #: A court document has 7 revisions when sealed, and each long-term renewal (a DSS update and
@@ -68,9 +67,6 @@ from signing.event_loop import run_coroutine
 #: and each revision costs every earlier signature a comparison: 1000 empty revisions took
 #: a minute to verify, so a file with more than this is refused before any is compared.
 MAX_REVISIONS = 40
-#: Page tree nodes looked at for signature widgets (a court document has a few pages; a
-#: loop in a page tree must not run for ever).
-MAX_PAGE_NODES = 5000
 
 install_fast_hex_strings()  # a quarter of each verification was reading /Contents byte by byte
 name_matching.install()  # a fifth was preparing the same names for comparison, again and again
@@ -284,7 +280,7 @@ def _boxes_placed_after_signing(
         # The field's own /Rect, or its widgets' when they are /Kids (a sixth review); one
         # that cannot be read counts as visible (a seventh: an indirect number in it was
         # taken for no area by pyHanko while poppler drew the box).
-        if any(_may_show(widget) for widget in widgets):
+        if any(may_show(widget) for widget in widgets):
             findings.add(
                 FAILED,
                 "FORMAT_FAILURE",
@@ -302,41 +298,14 @@ def _no_text_in_signature_boxes(reader: PdfFileReader, findings: _Findings) -> N
             (str(name), field_ref.get_object())
             for name, _value, field_ref in enumerate_sig_fields(reader, filled_status=None)
         ]
-        pending = [reader.root["/Pages"]]
-        leaves: list[generic.DictionaryObject] = []
-        for _ in range(MAX_PAGE_NODES):
-            if not pending:
-                break
-            node = pending.pop(0)
-            if "/Kids" in node:
-                pending[:0] = [kid.get_object() for kid in node["/Kids"]]
-            else:
-                leaves.append(node)
-        else:
-            raise TextInAppearance(f"a page tree of more than {MAX_PAGE_NODES} nodes")
-        check_signature_widgets(fields + signature_widgets_on(leaves))
-    except TextInAppearance as exc:
+        pages = [ref.get_object() for ref in page_refs(reader.root)]
+        check_signature_widgets(fields + signature_widgets_on(pages))
+    except (TextInAppearance, Disallowed) as exc:
         findings.add(FAILED, "FORMAT_FAILURE", "text_in_signature_box", str(exc))
     except _MALFORMED as exc:
         findings.add(
             FAILED, "FORMAT_FAILURE", "text_in_signature_box", f"unreadable appearance: {exc}"
         )
-
-
-def _may_show(widget: generic.PdfObject) -> bool:
-    """Whether a widget may be drawn: its /Rect has an area, or is not a direct array of
-    four direct numbers (a widget without one is not drawn)."""
-    if not isinstance(widget, generic.DictionaryObject) or "/Rect" not in widget:
-        return False
-    rect = widget.raw_get("/Rect")
-    if not (
-        isinstance(rect, generic.ArrayObject)
-        and len(rect) == 4
-        and all(isinstance(v, (generic.NumberObject, generic.FloatObject)) for v in rect)
-    ):
-        return True
-    left, bottom, right, top = (float(v) for v in rect)
-    return left != right and bottom != top
 
 
 def _one_place_per_signer(embedded: Sequence[_Embedded], findings: _Findings) -> None:

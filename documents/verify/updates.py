@@ -70,7 +70,7 @@ _VRI_KEYS = frozenset({"/Type", "/Cert", "/CRL", "/OCSP", "/TU", "/TS"})
 MAX_UPDATE_OBJECTS = 200
 
 
-class _Disallowed(Exception):
+class Disallowed(Exception):
     """A change that is not validation data; the message says what it is."""
 
 
@@ -104,7 +104,7 @@ def problems_after(
             check_revision(data, reader, revision)
             if revision <= last_signature_revision:
                 _judge_signing_revision(reader, revision, signing)
-        except (_Disallowed, Unaccounted) as exc:
+        except (Disallowed, Unaccounted) as exc:
             problems[revision] = f"revision {revision}: {exc}"
         except _MALFORMED as exc:
             problems[revision] = f"revision {revision} cannot be read as an update: {exc}"
@@ -118,7 +118,7 @@ def _judge_signing_revision(
     before the first); beside what pyHanko's analysis allows in it, see
     ``_Update.judge_signing``."""
     if revision not in signing:
-        raise _Disallowed("is signed by no one: between signatures only signing revisions may come")
+        raise Disallowed("is signed by no one: between signatures only signing revisions may come")
     _Update(reader, revision).judge_signing(signing[revision])
 
 
@@ -136,9 +136,9 @@ class _Update:
     def judge(self) -> None:
         freed = self.reader.xrefs.refs_freed_in_revision(self.revision)
         if freed:
-            raise _Disallowed(f"frees objects {_numbers(freed)}")
+            raise Disallowed(f"frees objects {_numbers(freed)}")
         if len(self.changed) > MAX_UPDATE_OBJECTS:
-            raise _Disallowed(f"writes {len(self.changed)} objects, more than validation data")
+            raise Disallowed(f"writes {len(self.changed)} objects, more than validation data")
         # The section's own xref stream and the object streams its entries point into: those
         # exactly (another stream merely typed /XRef or /ObjStm is no structure of this one).
         xrefs = self.reader.xrefs
@@ -148,23 +148,23 @@ class _Update:
             structure.add(own)
         for ref in structure & self.changed:
             if not self._is_new(ref):
-                raise _Disallowed(f"reuses existing object {ref.idnum} as cross-reference data")
+                raise Disallowed(f"reuses existing object {ref.idnum} as cross-reference data")
             self.explained.add(ref)
         if self.old.root_ref != self.new.root_ref:
-            raise _Disallowed("replaces the document catalog")
+            raise Disallowed("replaces the document catalog")
         catalog = self._dict(self.new.root_ref)
         self._judge_catalog(catalog)
         self._judge_info()
         fields = self._judge_form(self.old.root, catalog, _ACROFORM_KEYS)
         widgets = self._judge_pages(catalog)
         if set(fields) != set(widgets):
-            raise _Disallowed("adds fields and page annotations that do not match")
+            raise Disallowed("adds fields and page annotations that do not match")
         for field in fields:
             self._judge_timestamp_field(field)
         self._judge_dss(catalog)
         unexplained = self.changed - self.explained
         if unexplained:
-            raise _Disallowed(
+            raise Disallowed(
                 f"changes objects {_numbers(unexplained)}, which are not validation data"
             )
 
@@ -189,9 +189,9 @@ class _Update:
         invisible and bare; and no other existing object may change."""
         freed = self.reader.xrefs.refs_freed_in_revision(self.revision)
         if freed:
-            raise _Disallowed(f"frees objects {_numbers(freed)}")
+            raise Disallowed(f"frees objects {_numbers(freed)}")
         if self.old.root_ref != self.new.root_ref:
-            raise _Disallowed("replaces the document catalog")
+            raise Disallowed("replaces the document catalog")
         catalog = self._dict(self.new.root_ref)
         self._judge_catalog(catalog, _SIGNING_CATALOG_KEYS)
         self._judge_info()
@@ -199,7 +199,7 @@ class _Update:
         widgets = self._judge_pages(catalog)
         added = (set(fields) | set(widgets)) - {own}
         if added:
-            raise _Disallowed(f"adds form fields ({_numbers(added)}) besides the one it signs")
+            raise Disallowed(f"adds form fields ({_numbers(added)}) besides the one it signs")
         if own is not None and self._holds_timestamp(own):
             self._judge_timestamp_field(own)
         elif own is not None:
@@ -207,23 +207,23 @@ class _Update:
         self._judge_dss(catalog)
         rewritten = {ref for ref in self.changed - self.explained if not self._is_new(ref)}
         if rewritten:
-            raise _Disallowed(f"changes objects {_numbers(rewritten)}, which signing does not")
+            raise Disallowed(f"changes objects {_numbers(rewritten)}, which signing does not")
 
     def _judge_signed_field(self, ref: generic.Reference) -> None:
         field = self._dict(ref)
         if self._is_new(ref):
             extra = set(field.keys()) - _NEW_SIGNATURE_FIELD_KEYS
             if extra:
-                raise _Disallowed(f"adds its field {ref.idnum} with {sorted(extra)}")
+                raise Disallowed(f"adds its field {ref.idnum} with {sorted(extra)}")
             return
         if ref not in self.changed:
             return
         old = self.old(ref)
         if not _plain_dict(old):
-            raise _Disallowed(f"turns object {ref.idnum} into a form field")
+            raise Disallowed(f"turns object {ref.idnum} into a form field")
         differing = _differing_keys(old, field) - _SIGNED_FIELD_CHANGES
         if differing:
-            raise _Disallowed(f"changes its field's {sorted(differing)}")
+            raise Disallowed(f"changes its field's {sorted(differing)}")
         self.explained.add(ref)
 
     def _holds_timestamp(self, ref: generic.Reference) -> bool:
@@ -248,7 +248,7 @@ class _Update:
             return
         differing = _differing_keys(self.old.root, catalog)
         if differing - may_change:
-            raise _Disallowed(f"changes the catalog's {sorted(differing - may_change)}")
+            raise Disallowed(f"changes the catalog's {sorted(differing - may_change)}")
         self.explained.add(ref)
         if "/Metadata" in differing or (metadata is not None and metadata in self.changed):
             self._judge_metadata(metadata, old_metadata)
@@ -257,7 +257,7 @@ class _Update:
         self, ref: generic.Reference | None, old_ref: generic.Reference | None
     ) -> None:
         if ref is None:
-            raise _Disallowed("sets a direct /Metadata or removes it")
+            raise Disallowed("sets a direct /Metadata or removes it")
         self._same_role(ref, old_ref, "the XMP metadata")
         stream = self.new(ref)
         if not (
@@ -265,13 +265,13 @@ class _Update:
             and stream.get("/Type") == "/Metadata"
             and stream.get("/Subtype") == "/XML"
         ):
-            raise _Disallowed("points /Metadata at something other than an XMP stream")
+            raise Disallowed("points /Metadata at something other than an XMP stream")
         old = self.old(old_ref) if old_ref is not None else None
         before = _xmp_properties(old) if isinstance(old, generic.StreamObject) else {}
         after = _xmp_properties(stream)
         differing = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
         if differing - _XMP_MAY_CHANGE:
-            raise _Disallowed(f"changes the XMP metadata's {sorted(differing - _XMP_MAY_CHANGE)}")
+            raise Disallowed(f"changes the XMP metadata's {sorted(differing - _XMP_MAY_CHANGE)}")
         self.explained.add(ref)
 
     def _judge_info(self) -> None:
@@ -284,10 +284,10 @@ class _Update:
         old_info = _empty() if old_ref is None else self.old(old_ref)
         new_info = self.new(new_ref)
         if not _plain_dict(old_info) or not _plain_dict(new_info):
-            raise _Disallowed("has a document information entry that is not a dictionary")
+            raise Disallowed("has a document information entry that is not a dictionary")
         differing = _differing_keys(old_info, new_info)
         if differing - _INFO_KEYS:
-            raise _Disallowed(f"changes the document information {sorted(differing - _INFO_KEYS)}")
+            raise Disallowed(f"changes the document information {sorted(differing - _INFO_KEYS)}")
         if new_ref in self.changed:
             self.explained.add(new_ref)
 
@@ -305,13 +305,13 @@ class _Update:
         new_raw = catalog.raw_get("/AcroForm") if "/AcroForm" in catalog else None
         if new_raw is None:
             if old_raw is not None:
-                raise _Disallowed("removes the AcroForm")
+                raise Disallowed("removes the AcroForm")
             return []
         if isinstance(new_raw, generic.IndirectObject):
             if old_raw is not None and (
                 not isinstance(old_raw, generic.IndirectObject) or old_raw != new_raw
             ):
-                raise _Disallowed("replaces the AcroForm")
+                raise Disallowed("replaces the AcroForm")
             if new_raw.reference not in self.changed:
                 return self._appended(None, _resolve_dict(new_raw, "an AcroForm"), "/Fields")
             self.explained.add(new_raw.reference)
@@ -319,23 +319,23 @@ class _Update:
         form = _resolve_dict(new_raw, "an AcroForm")
         differing = _differing_keys(old_form, form)
         if differing - may_change:
-            raise _Disallowed(f"changes the AcroForm's {sorted(differing - may_change)}")
+            raise Disallowed(f"changes the AcroForm's {sorted(differing - may_change)}")
         return self._appended(old_form, form, "/Fields")
 
     def _judge_pages(self, catalog: generic.DictionaryObject) -> list[generic.Reference]:
         """Return the annotations appended to pages; nothing else of a page may change."""
         appended: list[generic.Reference] = []
-        for page_ref in _page_refs(catalog):
+        for page_ref in page_refs(catalog):
             page = self._dict(page_ref)
             if page_ref not in self.changed:
                 appended += self._appended(None, page, "/Annots")
                 continue
             old_page = self.old(page_ref)
             if not isinstance(old_page, generic.DictionaryObject):
-                raise _Disallowed(f"turns object {page_ref.idnum} into a page")
+                raise Disallowed(f"turns object {page_ref.idnum} into a page")
             differing = _differing_keys(old_page, page)
             if differing - _PAGE_KEYS:
-                raise _Disallowed(
+                raise Disallowed(
                     f"changes page object {page_ref.idnum}'s {sorted(differing - _PAGE_KEYS)}"
                 )
             self.explained.add(page_ref)
@@ -353,7 +353,7 @@ class _Update:
         None when the holder itself did not change (its array, if indirect, still may have)."""
         if key not in holder:
             if old_holder is not None and key in old_holder:
-                raise _Disallowed(f"removes {key}")
+                raise Disallowed(f"removes {key}")
             return []
         raw = holder.raw_get(key)
         array_ref = raw.reference if isinstance(raw, generic.IndirectObject) else None
@@ -364,7 +364,7 @@ class _Update:
         elif key in old_holder:
             old_raw = old_holder.raw_get(key)
             if isinstance(old_raw, generic.IndirectObject) and old_raw != raw:
-                raise _Disallowed(f"replaces the {key} array")
+                raise Disallowed(f"replaces the {key} array")
             old_items = _references(_resolve(old_raw))
         else:
             old_items = []
@@ -374,26 +374,20 @@ class _Update:
             self.explained.add(array_ref)
         items = _references(_resolve(raw))
         if items[: len(old_items)] != old_items:
-            raise _Disallowed(f"changes or reorders {key}")
+            raise Disallowed(f"changes or reorders {key}")
         return items[len(old_items) :]
 
     def _judge_timestamp_field(self, ref: generic.Reference) -> None:
         if not self._is_new(ref) or ref not in self.changed:
-            raise _Disallowed(f"lists an existing object {ref.idnum} as a new field")
+            raise Disallowed(f"lists an existing object {ref.idnum} as a new field")
         field = self._dict(ref)
         if field.get("/FT") != "/Sig" or field.get("/Subtype") != "/Widget":
-            raise _Disallowed(f"adds field {ref.idnum}, which is not a signature widget")
+            raise Disallowed(f"adds field {ref.idnum}, which is not a signature widget")
         extra = set(field.keys()) - _TIMESTAMP_FIELD_KEYS
         if extra:
-            raise _Disallowed(f"adds field {ref.idnum} with {sorted(extra)}")
-        rect = field.raw_get("/Rect")
-        if not (
-            isinstance(rect, generic.ArrayObject)
-            and len(rect) == 4
-            and all(isinstance(v, (generic.NumberObject, generic.FloatObject)) for v in rect)
-            and (rect[0] == rect[2] or rect[1] == rect[3])
-        ):
-            raise _Disallowed(f"adds field {ref.idnum} with a visible or unreadable /Rect")
+            raise Disallowed(f"adds field {ref.idnum} with {sorted(extra)}")
+        if "/Rect" not in field or may_show(field):
+            raise Disallowed(f"adds field {ref.idnum} with a visible or unreadable /Rect")
         value = field.raw_get("/V") if "/V" in field else None
         if not (
             isinstance(value, generic.IndirectObject)
@@ -401,7 +395,7 @@ class _Update:
             and value.reference in self.changed
             and self._dict(value.reference).get("/Type") == "/DocTimeStamp"
         ):
-            raise _Disallowed(f"adds field {ref.idnum}, which holds no new document time stamp")
+            raise Disallowed(f"adds field {ref.idnum}, which holds no new document time stamp")
         self.explained.update({ref, value.reference})
 
     # --- Document security store --------------------------------------------------------
@@ -414,7 +408,7 @@ class _Update:
         dss = _resolve(raw)
         self._note_dss_object(raw, before, stream=False)
         if not isinstance(dss, generic.DictionaryObject) or set(dss.keys()) - _DSS_KEYS:
-            raise _Disallowed("writes a DSS with entries a DSS does not have")
+            raise Disallowed("writes a DSS with entries a DSS does not have")
         for key in ("/Certs", "/CRLs", "/OCSPs"):
             if key in dss:
                 self._judge_streams(dss.raw_get(key), before)
@@ -423,12 +417,12 @@ class _Update:
             self._note_dss_object(vri_raw, before, stream=False)
             vri = _resolve(vri_raw)
             if not isinstance(vri, generic.DictionaryObject):
-                raise _Disallowed("writes a /VRI that is not a dictionary")
+                raise Disallowed("writes a /VRI that is not a dictionary")
             for entry_raw in [vri.raw_get(k) for k in vri]:
                 self._note_dss_object(entry_raw, before, stream=False)
                 entry = _resolve(entry_raw)
                 if not isinstance(entry, generic.DictionaryObject) or set(entry.keys()) - _VRI_KEYS:
-                    raise _Disallowed("writes a VRI entry with entries a VRI entry does not have")
+                    raise Disallowed("writes a VRI entry with entries a VRI entry does not have")
                 for key in ("/Cert", "/CRL", "/OCSP"):
                     if key in entry:
                         self._judge_streams(entry.raw_get(key), before)
@@ -439,7 +433,7 @@ class _Update:
         self._note_dss_object(raw, before, stream=False)
         items = _resolve(raw)
         if not isinstance(items, generic.ArrayObject):
-            raise _Disallowed("writes a DSS list that is not an array")
+            raise Disallowed("writes a DSS list that is not an array")
         for item in items:
             self._note_dss_object(item, before, stream=True)
 
@@ -453,21 +447,21 @@ class _Update:
         (a page's /Contents array, say, pointed at a blank stream)."""
         if not isinstance(raw, generic.IndirectObject):
             if stream:
-                raise _Disallowed("puts validation data in the DSS as a direct object")
+                raise Disallowed("puts validation data in the DSS as a direct object")
             return
         ref = raw.reference
         is_stream = isinstance(_resolve(raw), generic.StreamObject)
         if is_stream != stream:
-            raise _Disallowed(
+            raise Disallowed(
                 f"puts object {ref.idnum} in the DSS where a "
                 f"{'stream' if stream else 'container'} belongs"
             )
         if ref not in self.changed:
             if not stream and ref not in before:
-                raise _Disallowed(f"adopts existing object {ref.idnum} into the DSS")
+                raise Disallowed(f"adopts existing object {ref.idnum} into the DSS")
             return
         if not (self._is_new(ref) or (not stream and ref in before)):
-            raise _Disallowed(f"passes existing object {ref.idnum} off as validation data")
+            raise Disallowed(f"passes existing object {ref.idnum} off as validation data")
         self.explained.add(ref)
 
     def _old_dss_objects(self) -> set[generic.Reference]:
@@ -500,7 +494,7 @@ class _Update:
         """An object rewritten after the last signature keeps the role it had: a page's
         content stream cannot become the XMP metadata (and be rewritten as such), say."""
         if ref != old_ref and not self._is_new(ref):
-            raise _Disallowed(f"passes existing object {ref.idnum} off as {role}")
+            raise Disallowed(f"passes existing object {ref.idnum} off as {role}")
 
     def _is_new(self, ref: generic.Reference) -> bool:
         return self.reader.xrefs.get_historical_ref(ref, self.revision - 1) is None
@@ -508,7 +502,7 @@ class _Update:
     def _dict(self, ref: generic.Reference) -> generic.DictionaryObject:
         obj = self.new(ref)
         if not isinstance(obj, generic.DictionaryObject):
-            raise _Disallowed(f"object {ref.idnum} is not a dictionary")
+            raise Disallowed(f"object {ref.idnum} is not a dictionary")
         return obj
 
 
@@ -532,11 +526,11 @@ def _xmp_properties(stream: generic.StreamObject) -> dict[str, bytes]:
     parsers are attacked)."""
     data = stream.data
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise _Disallowed("writes XMP metadata with a document type declaration")
+        raise Disallowed("writes XMP metadata with a document type declaration")
     try:
         root = ElementTree.fromstring(data)  # noqa: S314 - no DTD, so no entities (above)
     except ElementTree.ParseError as exc:
-        raise _Disallowed(f"writes XMP metadata that is not XML ({exc})") from exc
+        raise Disallowed(f"writes XMP metadata that is not XML ({exc})") from exc
     found: dict[str, bytes] = {}
     for description in root.iter(f"{_RDF}Description"):
         for name, value in description.attrib.items():
@@ -563,7 +557,7 @@ def _info_ref(resolver: HistoricalResolver) -> generic.Reference | None:
         return None
     raw = trailer.raw_get("/Info")
     if not isinstance(raw, generic.IndirectObject):
-        raise _Disallowed("has a direct document information dictionary")
+        raise Disallowed("has a direct document information dictionary")
     return raw.reference
 
 
@@ -576,7 +570,7 @@ def _resolve(raw: generic.PdfObject) -> generic.PdfObject:
 def _resolve_dict(raw: generic.PdfObject, what: str) -> generic.DictionaryObject:
     obj = _resolve(raw)
     if not isinstance(obj, generic.DictionaryObject):
-        raise _Disallowed(f"has {what} that is not a dictionary")
+        raise Disallowed(f"has {what} that is not a dictionary")
     return obj
 
 
@@ -595,14 +589,31 @@ def _differing_keys(old: generic.DictionaryObject, new: generic.DictionaryObject
 
 def _references(value: generic.PdfObject) -> list[generic.Reference]:
     if not isinstance(value, generic.ArrayObject):
-        raise _Disallowed("has a field or annotation list that is not an array")
+        raise Disallowed("has a field or annotation list that is not an array")
     items = [value.raw_get(i) for i in range(len(value))]
     if not all(isinstance(item, generic.IndirectObject) for item in items):
-        raise _Disallowed("has a direct field or annotation")
+        raise Disallowed("has a direct field or annotation")
     return [item.reference for item in items if isinstance(item, generic.IndirectObject)]
 
 
-def _page_refs(catalog: generic.DictionaryObject) -> list[generic.Reference]:
+def may_show(widget: generic.PdfObject) -> bool:
+    """Whether a widget may be drawn: its /Rect has an area, or is not a direct array of
+    four direct numbers (pyHanko took one ending in an indirect number for no area while
+    poppler drew it). A widget without a /Rect is not drawn."""
+    if not isinstance(widget, generic.DictionaryObject) or "/Rect" not in widget:
+        return False
+    rect = widget.raw_get("/Rect")
+    if not (
+        isinstance(rect, generic.ArrayObject)
+        and len(rect) == 4
+        and all(isinstance(v, (generic.NumberObject, generic.FloatObject)) for v in rect)
+    ):
+        return True
+    left, bottom, right, top = (float(v) for v in rect)
+    return left != right and bottom != top
+
+
+def page_refs(catalog: generic.DictionaryObject) -> list[generic.Reference]:
     """The pages of the revision, in order (the page tree's leaves)."""
     refs: list[generic.Reference] = []
     pending = [catalog.raw_get("/Pages")]
@@ -610,13 +621,13 @@ def _page_refs(catalog: generic.DictionaryObject) -> list[generic.Reference]:
     while pending:
         raw = pending.pop(0)
         if not isinstance(raw, generic.IndirectObject) or raw.reference in seen:
-            raise _Disallowed("has a page tree that is not a tree of indirect objects")
+            raise Disallowed("has a page tree that is not a tree of indirect objects")
         seen.add(raw.reference)
         node = _resolve_dict(raw, "a page tree node")
         if node.get("/Type") == "/Pages":
             kids = _resolve(node.raw_get("/Kids"))
             if not isinstance(kids, generic.ArrayObject):
-                raise _Disallowed("has a page tree node whose /Kids is not an array")
+                raise Disallowed("has a page tree node whose /Kids is not an array")
             pending[:0] = list(kids)  # the raw entries
         else:
             refs.append(raw.reference)

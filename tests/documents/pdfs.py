@@ -267,3 +267,13 @@ def build_documents(folder: Path) -> CourtDocuments:
         two_parties=two_parties,
         sealed=sealed,
     )
+
+
+def image_sizes(pdf: Path) -> set[tuple[str, ...]]:
+    """(width, height) of every image in the file, as ``pdfimages -list`` prints them."""
+    import subprocess
+
+    listing = subprocess.run(
+        ["pdfimages", "-list", pdf], capture_output=True, text=True, check=True
+    )
+    return {tuple(line.split()[3:5]) for line in listing.stdout.splitlines()[2:]}

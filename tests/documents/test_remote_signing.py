@@ -25,6 +25,7 @@ from signing.errors import BadSignature
 from signing.keystore import FileKeyStore
 from signing.pki import EVENT_CA, ROOT, TSA, CourtPKI, DeviceSubject
 from signing.tsa import CourtTimeStamper, TimeStampAuthority
+from tests.documents import pdfs
 
 
 @pytest.fixture(scope="module")
@@ -158,7 +159,7 @@ def test_a_handwritten_signature_is_the_fields_appearance(
     drawing.save(png, "PNG")
     signed = _sign_as_liu(pki, blank, png.getvalue())
     (tmp_path / "signed.pdf").write_bytes(signed)
-    assert ("300", "100") in _image_sizes(tmp_path / "signed.pdf")  # the drawing, in the field
+    assert ("300", "100") in pdfs.image_sizes(tmp_path / "signed.pdf")  # the drawing, in the field
     (embedded,) = PdfFileReader(io.BytesIO(signed)).embedded_signatures
     assert validate_pdf_signature(embedded, _context(pki)).bottom_line
 
@@ -179,7 +180,7 @@ def test_without_a_drawing_the_box_shows_the_signer_s_name_as_a_picture(
         return subprocess.run(run, capture_output=True, text=True, check=True).stdout
 
     assert text("signed.pdf") == text("blank.pdf")  # nothing extractable was added
-    assert ("510", "213") in _image_sizes(tmp_path / "signed.pdf")  # the name stamp
+    assert ("510", "213") in pdfs.image_sizes(tmp_path / "signed.pdf")  # the name stamp
 
 
 def _sign_as_liu(pki: CourtPKI, blank: bytes, handwriting_png: bytes | None = None) -> bytes:
@@ -195,16 +196,6 @@ def _sign_as_liu(pki: CourtPKI, blank: bytes, handwriting_png: bytes | None = No
         chain=chain,
         timestamper=_stamper(pki),
     )
-
-
-def _image_sizes(pdf: Path) -> set[tuple[str, ...]]:
-    """(width, height) of every image in the file, as ``pdfimages -list`` prints them."""
-    import subprocess
-
-    listing = subprocess.run(
-        ["pdfimages", "-list", pdf], capture_output=True, text=True, check=True
-    )
-    return {tuple(line.split()[3:5]) for line in listing.stdout.splitlines()[2:]}
 
 
 def test_the_name_stamp_draws_the_name_and_fits_long_ones() -> None:

@@ -104,6 +104,27 @@ def appearance(
     )
 
 
+def child_widget(
+    page_ref: generic.IndirectObject,
+    parent: generic.IndirectObject,
+    appearance: generic.IndirectObject,
+) -> generic.DictionaryObject:
+    """A printed widget over A's signed number, a child of signature field ``parent``."""
+    return generic.DictionaryObject(
+        {
+            pdf_name("/Type"): pdf_name("/Annot"),
+            pdf_name("/Subtype"): pdf_name("/Widget"),
+            pdf_name("/F"): generic.NumberObject(4),
+            pdf_name("/P"): page_ref,
+            pdf_name("/Parent"): parent,
+            pdf_name("/Rect"): generic.ArrayObject(
+                [generic.NumberObject(v) for v in OVER_THE_NUMBER]
+            ),
+            pdf_name("/AP"): generic.DictionaryObject({pdf_name("/N"): appearance}),
+        }
+    )
+
+
 def _field_with_kid_widget(writer: IncrementalPdfFileWriter) -> None:
     """PartyB, a /Sig field whose one widget is a /Kids child over A's signed number, with a
     white appearance and another value. The field dictionary has no /Rect."""
@@ -114,23 +135,7 @@ def _field_with_kid_widget(writer: IncrementalPdfFileWriter) -> None:
         )
     )
     x1, y1, x2, y2 = OVER_THE_NUMBER
-    widget_ref = writer.add_object(
-        generic.DictionaryObject(
-            {
-                pdf_name("/Type"): pdf_name("/Annot"),
-                pdf_name("/Subtype"): pdf_name("/Widget"),
-                pdf_name("/F"): generic.NumberObject(4),
-                pdf_name("/P"): page_ref,
-                pdf_name("/Parent"): field_ref,
-                pdf_name("/Rect"): generic.ArrayObject(
-                    [generic.NumberObject(v) for v in OVER_THE_NUMBER]
-                ),
-                pdf_name("/AP"): generic.DictionaryObject(
-                    {pdf_name("/N"): _ap(writer, x2 - x1, y2 - y1)}
-                ),
-            }
-        )
-    )
+    widget_ref = writer.add_object(child_widget(page_ref, field_ref, _ap(writer, x2 - x1, y2 - y1)))
     field_ref.get_object()[pdf_name("/Kids")] = generic.ArrayObject([widget_ref])
     form = writer.root["/AcroForm"]
     form["/Fields"].append(field_ref)
